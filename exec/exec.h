@@ -1,0 +1,99 @@
+/*
+ * exec.h - lowering of validated wasm bodies into threaded code, and the
+ * interpreter that runs it.
+ *
+ * Lowered code ("cells").  Each function is translated once, on its first
+ * call, into an array of 32-bit cells.  An instruction is a 64-bit handler
+ * word (the address of its label in the computed-goto build, its op number
+ * in the switch build) in two cells, followed by 32-bit operands: frame slot
+ * numbers, decoded immediates, and branch offsets relative to the cell that
+ * holds them.  There is no LEB128, no block search and no type dispatch at
+ * run time.
+ *
+ * Frames and slots.  A function's frame is a window of 64-bit slots on the
+ * thread's value stack: its locals (params first), then one "home" slot per
+ * operand-stack height, so the value at height h always lives in slot
+ * nlocals + h.  Instructions name their operands by slot, which lets
+ * `local.get` and most `local.set`s vanish (a register-style design, as in
+ * WAMR's fast interpreter; see lower.c for the rules).  A call passes its
+ * arguments in place: they are the top home slots of the caller, which
+ * become the first locals of the callee's frame.
+ *
+ * Green processes.  The interpreter never recurses on the C stack for a wasm
+ * call: frames live in lvm_thread, and its whole state is {pc, fp, inst, fn}
+ * plus the frame array.  A spent reduction budget (charged at calls and loop
+ * back-edges) saves that state and returns LVM_ERR_YIELD, so a scheduler can
+ * resume the thread later on any worker.
+ */
+#ifndef LVM_EXEC_H
+#define LVM_EXEC_H
+
+#include "../vm/vm.h"
+
+/* Instruction numbers: wasm ops first (same order and names as opcodes.def),
+ * then the internal ones of xops.def. */
+enum exec_op {
+#define OP(name, prefix, code, imm, p1, p2, r, msize, text) XOP_##name,
+#include "../decoder/opcodes.def"
+#undef OP
+#define XOP(name, text) XOP_##name,
+#include "xops.def"
+#undef XOP
+    XOP_COUNT
+};
+
+typedef struct exec_code {
+    uint32_t *cells;
+    uint32_t ncells;
+    uint32_t nparams, nresults;
+    uint32_t nlocals;           /* params + declared locals */
+    uint32_t nslots;            /* frame size: locals + max operand height */
+} exec_code;
+
+/* Translate defined function `func_index` of m.  Never fails on validated
+ * code except for lack of memory.  The result is immutable. */
+lvm_err exec_lower(const lvm_module *m, uint32_t func_index, exec_code **out);
+void exec_code_free(exec_code *c);
+
+/* Return f's lowered code, lowering and publishing it on first use. */
+lvm_err exec_code_of(lvm_func *f, exec_code **out);
+
+/* The handler word stored for op: a label address or the op number. */
+uint64_t exec_handler(enum exec_op op);
+const char *exec_op_name(enum exec_op op);
+
+typedef struct exec_frame {
+    const uint32_t *ret_pc;     /* where the caller continues */
+    size_t fp_off;              /* caller's frame, as an offset into the
+                                   value stack (it moves when it grows) */
+    lvm_instance *inst;         /* caller's instance */
+    lvm_func *fn;               /* caller's function (NULL: entry frame) */
+} exec_frame;
+
+struct lvm_thread {
+    lvm_val *stack, *stack_end; /* value stack (grows up to max_slots) */
+    size_t max_slots;
+    exec_frame *frames;
+    uint32_t depth, frames_cap, max_depth;
+    int32_t reductions;         /* budget per slice */
+    bool running;
+    /* Saved state between slices (valid when exec_run returns YIELD). */
+    const uint32_t *pc;
+    lvm_val *fp;
+    lvm_instance *inst;
+    lvm_func *fn;
+    uint32_t exit_cells[2];     /* the entry frame's return address: EXIT */
+    /* The last trap's backtrace: innermost first. */
+    lvm_func *bt[64];
+    uint32_t nbt;
+};
+
+/* Run (or resume) the thread until it finishes the entry frame (LVM_OK),
+ * spends its reduction budget (LVM_ERR_YIELD, state saved), or traps. */
+lvm_err exec_run(lvm_thread *t);
+
+/* Prepare t to run wasm function f with args (f's nparams values); then
+ * exec_run runs it.  Results are left in t->stack[0..nresults). */
+lvm_err exec_enter(lvm_thread *t, lvm_func *f, const lvm_val *args);
+
+#endif

@@ -1,0 +1,767 @@
+/*
+ * interp.c - the dispatch loop: runs lowered code (see exec.h, lower.c).
+ *
+ * One function, exec_run, holds every handler so the compiler can keep the
+ * interpreter's state in registers across all of them:
+ *
+ *   pc       the current instruction (cells)
+ *   fp       the current frame's slot 0
+ *   mem/memsize   memory 0's base and byte size (reloaded after anything
+ *            that can grow memory: memory.grow and calls)
+ *   inst, fn the running function and its instance
+ *   reds     the reduction budget left in this slice
+ *
+ * Each handler is written once between CASE(NAME) and NEXT(n), where n is
+ * the instruction's length in cells.  With LVM_THREADED=1 (the default) the
+ * handler word in the code is the address of the handler's label and
+ * NEXT jumps straight to the next one (direct threading, computed goto);
+ * with LVM_THREADED=0 it is the op number and NEXT goes back to a switch.
+ * The switch build is the reference for reading and debugging.
+ *
+ * Operand notation in the comments: [op][a][b]... lists the cells after the
+ * two-cell handler word; slots are frame slot numbers.
+ *
+ * Traps jump to `trap`, which records a backtrace and unwinds the thread:
+ * no longjmp, no C recursion, so a trap never leaves the C stack dirty.
+ */
+#include "exec.h"
+#include "numeric.h"
+
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "lvm's memory access assumes a little-endian host"
+#endif
+
+#ifndef LVM_THREADED
+#define LVM_THREADED 1
+#endif
+
+static const char *const op_names[XOP_COUNT] = {
+#define OP(name, prefix, code, imm, p1, p2, r, msize, text) text,
+#include "../decoder/opcodes.def"
+#undef OP
+#define XOP(name, text) text,
+#include "xops.def"
+#undef XOP
+};
+
+const char *exec_op_name(enum exec_op op)
+{
+    return (unsigned)op < XOP_COUNT ? op_names[op] : "?";
+}
+
+#if LVM_THREADED
+/* Filled by the first call of exec_run(NULL) with the label addresses. */
+static void *const *handler_labels;
+#endif
+
+uint64_t exec_handler(enum exec_op op)
+{
+#if LVM_THREADED
+    if (!__atomic_load_n(&handler_labels, __ATOMIC_ACQUIRE))
+        (void)exec_run(NULL);
+    return (uint64_t)(uintptr_t)handler_labels[op];
+#else
+    return (uint64_t)op;
+#endif
+}
+
+static inline uint64_t load_word(const uint32_t *pc)
+{
+    uint64_t w;
+    memcpy(&w, pc, 8);
+    return w;
+}
+
+/* Make room for `need` slots from slot offset `from` of the value stack.
+ * Returns false at the configured limit.  Frames store offsets, so only
+ * the caller's live pointers need rebasing (done by the caller). */
+static bool grow_stack(lvm_thread *t, size_t from, size_t need)
+{
+    size_t cur = (size_t)(t->stack_end - t->stack);
+    size_t want = from + need;
+    if (want > t->max_slots)
+        return false;
+    size_t cap = cur ? cur : 256;
+    while (cap < want)
+        cap *= 2;
+    if (cap > t->max_slots)
+        cap = t->max_slots;
+    lvm_val *s = realloc(t->stack, cap * sizeof *s);
+    if (!s)
+        return false;
+    t->stack = s;
+    t->stack_end = s + cap;
+    return true;
+}
+
+static bool grow_frames(lvm_thread *t)
+{
+    uint32_t cap = t->frames_cap ? t->frames_cap * 2 : 16;
+    if (cap > t->max_depth + 1)
+        cap = t->max_depth + 1;
+    exec_frame *f = realloc(t->frames, (size_t)cap * sizeof *f);
+    if (!f)
+        return false;
+    t->frames = f;
+    t->frames_cap = cap;
+    return true;
+}
+
+/* The value of element segment item `i` (a constant expression). */
+static lvm_val elem_item(lvm_instance *inst, const decode_const *c)
+{
+    lvm_val v;
+    v.bits = 0;
+    if (c->op == OP_REF_FUNC)
+        v.ref = inst->funcs[c->value];
+    else if (c->op == OP_GLOBAL_GET)
+        v = inst->globals[c->value]->val;
+    return v;
+}
+
+/* {====== the loop */
+
+#if LVM_THREADED
+#define CASE(name)      L_##name:
+#define DISPATCH()      goto *(void *)(uintptr_t)load_word(pc)
+#else
+#define CASE(name)      case XOP_##name:
+#define DISPATCH()      goto dispatch
+#endif
+#define NEXT(n)         do { pc += (n); DISPATCH(); } while (0)
+#define TRAP(code)      do { err = LVM_ERR_TRAP_##code; goto trap; } while (0)
+
+/* Operand i (0-based, after the handler word) as a slot or raw cell. */
+#define CELL(i)         (pc[2 + (i)])
+#define SLOT(i)         (fp[CELL(i)])
+#define I32(i)          (SLOT(i).i32)
+#define I64(i)          (SLOT(i).i64)
+#define F32(i)          (SLOT(i).f32)
+#define F64(i)          (SLOT(i).f64)
+/* Results are written as whole 64-bit slots (zero-extended for 32-bit
+ * types): a later 64-bit COPY of the slot then forwards from one store. */
+#define PUT_I32(v)      (SLOT(0).i64 = (uint32_t)(v))
+#define PUT_I64(v)      (SLOT(0).i64 = (uint64_t)(v))
+#define PUT_F32(v)      (SLOT(0).i64 = f32_bits(v))
+#define PUT_F64(v)      (SLOT(0).f64 = (v))
+
+#define LOAD_MEM()      do { mem = inst->mem0->data; memsize = inst->mem0->size; } while (0)
+
+/* [op][dst][a]        dst = expr(a) */
+#define UNOP(name, T, GET, PUT, expr) \
+    CASE(name) { T a = GET(1); PUT(expr); NEXT(4); }
+/* [op][dst][a][b]     dst = expr(a, b) */
+#define BINOP(name, T, GET, PUT, expr) \
+    CASE(name) { T a = GET(1), b = GET(2); PUT(expr); NEXT(5); }
+
+/* [op][dst][addr][offset]   dst = memory[addr + offset] */
+#define LOAD(name, T, PUT, conv) \
+    CASE(name) { \
+        uint64_t ea = (uint64_t)I32(1) + CELL(2); \
+        if (LVM_UNLIKELY(ea + sizeof(T) > memsize)) TRAP(MEMORY_OOB); \
+        T v; memcpy(&v, mem + ea, sizeof v); PUT(conv v); NEXT(5); }
+/* [op][addr][value][offset]  memory[addr + offset] = value */
+#define STORE(name, T, GET) \
+    CASE(name) { \
+        uint64_t ea = (uint64_t)I32(0) + CELL(2); \
+        if (LVM_UNLIKELY(ea + sizeof(T) > memsize)) TRAP(MEMORY_OOB); \
+        T v = (T)GET(1); memcpy(mem + ea, &v, sizeof v); NEXT(5); }
+
+/* Trapping float-to-int: NaN is "invalid conversion", out of range
+ * "integer overflow". */
+#define TRUNC(name, GET, PUT, FITS, T) \
+    CASE(name) { \
+        __typeof__(GET(1)) x = GET(1); \
+        if (LVM_UNLIKELY(isnan(x))) TRAP(INVALID_CONV); \
+        if (LVM_UNLIKELY(!FITS(x))) TRAP(INT_OVERFLOW); \
+        PUT((T)x); NEXT(4); }
+
+lvm_err exec_run(lvm_thread *t)
+{
+#if LVM_THREADED
+    /* The label table, in enum exec_op order, generated from the op tables.
+     * Ops the lowering never emits share one label that panics. */
+    static void *const labels[XOP_COUNT] = {
+#define OP(name, prefix, code, imm, p1, p2, r, msize, text) &&L_##name,
+#include "../decoder/opcodes.def"
+#undef OP
+#define XOP(name, text) &&L_##name,
+#include "xops.def"
+#undef XOP
+    };
+    if (!t) {
+        __atomic_store_n(&handler_labels, labels, __ATOMIC_RELEASE);
+        return LVM_OK;
+    }
+#else
+    if (!t)
+        return LVM_OK;
+#endif
+
+    const uint32_t *pc = t->pc;
+    lvm_val *fp = t->fp;
+    lvm_instance *inst = t->inst;
+    lvm_func *fn = t->fn;
+    uint8_t *mem;
+    uint64_t memsize;
+    int32_t reds = t->reductions;
+    lvm_err err = LVM_OK;
+    /* Call state shared by CALL and CALL_INDIRECT (see do_call). */
+    lvm_func *callee;
+    lvm_val *newfp;
+    const uint32_t *ret;
+
+    LOAD_MEM();
+#if LVM_THREADED
+    DISPATCH();
+#else
+dispatch:
+    switch ((enum exec_op)load_word(pc)) {
+#endif
+
+    /* {====== control */
+
+    /* unreachable  traps */
+    CASE(UNREACHABLE) TRAP(UNREACHABLE);
+
+    /* [br][rel]  jump (rel is relative to its own cell) */
+    CASE(BR) { pc = pc + 2 + (int32_t)CELL(0); DISPATCH(); }
+
+    /* [br.back][rel]  jump to a loop head: charges one reduction */
+    CASE(BR_BACK) {
+        if (LVM_UNLIKELY(--reds < 0)) goto yield;
+        pc = pc + 2 + (int32_t)CELL(0);
+        DISPATCH();
+    }
+
+    /* [br_if][cond][rel] */
+    CASE(BR_IF) {
+        if (I32(0)) { pc = pc + 3 + (int32_t)CELL(1); DISPATCH(); }
+        NEXT(4);
+    }
+
+    /* [br_if.back][cond][rel]  taken: charges one reduction */
+    CASE(BR_IF_BACK) {
+        if (I32(0)) {
+            if (LVM_UNLIKELY(--reds < 0)) goto yield;
+            pc = pc + 3 + (int32_t)CELL(1);
+            DISPATCH();
+        }
+        NEXT(4);
+    }
+
+    /* [br_unless][cond][rel]  jump when cond == 0 */
+    CASE(BR_UNLESS) {
+        if (!I32(0)) { pc = pc + 3 + (int32_t)CELL(1); DISPATCH(); }
+        NEXT(4);
+    }
+
+    /* [br_table][index][n][rel 0]..[rel n]  index >= n takes rel n */
+    CASE(BR_TABLE) {
+        uint32_t i = I32(0), n = CELL(1);
+        const uint32_t *c = pc + 4 + (i < n ? i : n);
+        pc = c + (int32_t)*c;
+        DISPATCH();
+    }
+
+    /* [return][src][n]  results fp[src..src+n) -> fp[0..n), pop the frame */
+    CASE(RETURN) {
+        uint32_t src = CELL(0), n = CELL(1);
+        for (uint32_t i = 0; i < n; i++)    /* ascending: src >= 0 */
+            fp[i] = fp[src + i];
+        exec_frame *fr = &t->frames[--t->depth];
+        pc = fr->ret_pc;
+        fp = t->stack + fr->fp_off;
+        inst = fr->inst;
+        fn = fr->fn;
+        LOAD_MEM();
+        DISPATCH();
+    }
+
+    /* [call][func][argbase]  args are fp[argbase..], the callee's frame */
+    CASE(CALL) {
+        callee = inst->funcs[CELL(0)];
+        newfp = fp + CELL(1);
+        ret = pc + 4;
+        goto do_call;
+    }
+
+    /* [call_indirect][type][table][index slot][argbase] */
+    CASE(CALL_INDIRECT) {
+        lvm_table *tab = inst->tables[CELL(1)];
+        uint32_t i = I32(2);
+        if (LVM_UNLIKELY(i >= tab->size)) TRAP(UNDEFINED_ELEM);
+        callee = tab->elems[i].ref;
+        if (LVM_UNLIKELY(!callee)) TRAP(UNINIT_ELEM);
+        if (LVM_UNLIKELY(!vm_functype_match(callee->type, &inst->module->types[CELL(0)])))
+            TRAP(INDIRECT_TYPE);
+        newfp = fp + CELL(3);
+        ret = pc + 6;
+        goto do_call;
+    }
+
+    /* [exit]  the entry frame returned: results are in stack[0..] */
+    CASE(EXIT) {
+        t->pc = pc;
+        t->fp = fp;
+        t->reductions = reds;
+        return LVM_OK;
+    }
+
+    /* }====== */
+
+    /* {====== locals, globals, constants, references */
+
+    /* [copy][dst][src] */
+    CASE(COPY) { SLOT(0) = SLOT(1); NEXT(4); }
+    /* [i32.const][dst][bits]  (also f32 constants) */
+    CASE(I32_CONST) { SLOT(0).i64 = CELL(1); NEXT(4); }
+    /* [i64.const][dst][lo][hi]  (also f64 and null references) */
+    CASE(I64_CONST) { SLOT(0).i64 = (uint64_t)CELL(1) | (uint64_t)CELL(2) << 32; NEXT(5); }
+    /* [select][dst][a][b][cond] */
+    CASE(SELECT) { SLOT(0) = I32(3) ? SLOT(1) : SLOT(2); NEXT(6); }
+    /* [global.get][dst][global] */
+    CASE(GLOBAL_GET) { SLOT(0) = inst->globals[CELL(1)]->val; NEXT(4); }
+    /* [global.set][src][global] */
+    CASE(GLOBAL_SET) { inst->globals[CELL(1)]->val = SLOT(0); NEXT(4); }
+    /* [ref.is_null][dst][a] */
+    CASE(REF_IS_NULL) { PUT_I32(SLOT(1).bits == 0); NEXT(4); }
+    /* [ref.func][dst][func] */
+    CASE(REF_FUNC) { SLOT(0).bits = 0; SLOT(0).ref = inst->funcs[CELL(1)]; NEXT(4); }
+
+    /* }====== */
+
+    /* {====== tables */
+
+    /* [table.get][dst][index][table] */
+    CASE(TABLE_GET) {
+        lvm_table *tab = inst->tables[CELL(2)];
+        uint32_t i = I32(1);
+        if (LVM_UNLIKELY(i >= tab->size)) TRAP(TABLE_OOB);
+        SLOT(0) = tab->elems[i];
+        NEXT(5);
+    }
+    /* [table.set][index][value][table] */
+    CASE(TABLE_SET) {
+        lvm_table *tab = inst->tables[CELL(2)];
+        uint32_t i = I32(0);
+        if (LVM_UNLIKELY(i >= tab->size)) TRAP(TABLE_OOB);
+        tab->elems[i] = SLOT(1);
+        NEXT(5);
+    }
+    /* [table.size][dst][table] */
+    CASE(TABLE_SIZE) { PUT_I32(inst->tables[CELL(1)]->size); NEXT(4); }
+    /* [table.grow][dst][init][n][table]  old size or -1 */
+    CASE(TABLE_GROW) {
+        lvm_val init = SLOT(1);
+        PUT_I32((uint32_t)vm_table_grow(inst->tables[CELL(3)], I32(2), init));
+        NEXT(6);
+    }
+    /* [table.fill][i][value][n][table] */
+    CASE(TABLE_FILL) {
+        lvm_table *tab = inst->tables[CELL(3)];
+        uint64_t i = I32(0), n = I32(2);
+        if (LVM_UNLIKELY(i + n > tab->size)) TRAP(TABLE_OOB);
+        lvm_val v = SLOT(1);
+        for (uint64_t k = 0; k < n; k++)
+            tab->elems[i + k] = v;
+        NEXT(6);
+    }
+    /* [table.copy][d][s][n][dst table][src table] */
+    CASE(TABLE_COPY) {
+        lvm_table *td = inst->tables[CELL(3)], *ts = inst->tables[CELL(4)];
+        uint64_t d = I32(0), s = I32(1), n = I32(2);
+        if (LVM_UNLIKELY(d + n > td->size || s + n > ts->size)) TRAP(TABLE_OOB);
+        memmove(td->elems + d, ts->elems + s, n * sizeof(lvm_val));
+        NEXT(7);
+    }
+    /* [table.init][d][s][n][elem][table] */
+    CASE(TABLE_INIT) {
+        const decode_elem *seg = &inst->module->elems[CELL(3)];
+        lvm_table *tab = inst->tables[CELL(4)];
+        uint64_t d = I32(0), s = I32(1), n = I32(2);
+        uint64_t segsize = inst->elem_dropped[CELL(3)] ? 0 : seg->count;
+        if (LVM_UNLIKELY(s + n > segsize || d + n > tab->size)) TRAP(TABLE_OOB);
+        for (uint64_t k = 0; k < n; k++)
+            tab->elems[d + k] = elem_item(inst, &seg->items[s + k]);
+        NEXT(7);
+    }
+    /* [elem.drop][elem] */
+    CASE(ELEM_DROP) { inst->elem_dropped[CELL(0)] = true; NEXT(3); }
+
+    /* }====== */
+
+    /* {====== memory */
+
+    LOAD(I32_LOAD, uint32_t, PUT_I32, )
+    LOAD(I64_LOAD, uint64_t, PUT_I64, )
+    LOAD(F32_LOAD, uint32_t, PUT_I64, )     /* the bits, as for i32 */
+    LOAD(F64_LOAD, uint64_t, PUT_I64, )
+    LOAD(I32_LOAD8_S, int8_t, PUT_I32, (int32_t))
+    LOAD(I32_LOAD8_U, uint8_t, PUT_I32, )
+    LOAD(I32_LOAD16_S, int16_t, PUT_I32, (int32_t))
+    LOAD(I32_LOAD16_U, uint16_t, PUT_I32, )
+    LOAD(I64_LOAD8_S, int8_t, PUT_I64, (int64_t))
+    LOAD(I64_LOAD8_U, uint8_t, PUT_I64, )
+    LOAD(I64_LOAD16_S, int16_t, PUT_I64, (int64_t))
+    LOAD(I64_LOAD16_U, uint16_t, PUT_I64, )
+    LOAD(I64_LOAD32_S, int32_t, PUT_I64, (int64_t))
+    LOAD(I64_LOAD32_U, uint32_t, PUT_I64, )
+    STORE(I32_STORE, uint32_t, I32)
+    STORE(I64_STORE, uint64_t, I64)
+    STORE(F32_STORE, uint32_t, I32)
+    STORE(F64_STORE, uint64_t, I64)
+    STORE(I32_STORE8, uint8_t, I32)
+    STORE(I32_STORE16, uint16_t, I32)
+    STORE(I64_STORE8, uint8_t, I64)
+    STORE(I64_STORE16, uint16_t, I64)
+    STORE(I64_STORE32, uint32_t, I64)
+
+    /* [memory.size][dst] */
+    CASE(MEMORY_SIZE) { PUT_I32(inst->mem0->pages); NEXT(3); }
+    /* [memory.grow][dst][delta]  old size in pages or -1 */
+    CASE(MEMORY_GROW) {
+        PUT_I32((uint32_t)lvm_memory_grow(inst->mem0, I32(1)));
+        LOAD_MEM();
+        NEXT(4);
+    }
+    /* [memory.init][d][s][n][data] */
+    CASE(MEMORY_INIT) {
+        const decode_data *seg = &inst->module->datas[CELL(3)];
+        uint64_t d = I32(0), s = I32(1), n = I32(2);
+        uint64_t segsize = inst->data_dropped[CELL(3)] ? 0 : seg->size;
+        if (LVM_UNLIKELY(s + n > segsize || d + n > memsize)) TRAP(MEMORY_OOB);
+        if (n)
+            memcpy(mem + d, seg->bytes + s, n);
+        NEXT(6);
+    }
+    /* [data.drop][data] */
+    CASE(DATA_DROP) { inst->data_dropped[CELL(0)] = true; NEXT(3); }
+    /* [memory.copy][d][s][n]  overlapping ranges copy as if via a buffer */
+    CASE(MEMORY_COPY) {
+        uint64_t d = I32(0), s = I32(1), n = I32(2);
+        if (LVM_UNLIKELY(d + n > memsize || s + n > memsize)) TRAP(MEMORY_OOB);
+        if (n)
+            memmove(mem + d, mem + s, n);
+        NEXT(5);
+    }
+    /* [memory.fill][d][value][n] */
+    CASE(MEMORY_FILL) {
+        uint64_t d = I32(0), n = I32(2);
+        if (LVM_UNLIKELY(d + n > memsize)) TRAP(MEMORY_OOB);
+        if (n)
+            memset(mem + d, (int)(uint8_t)I32(1), n);
+        NEXT(5);
+    }
+
+    /* }====== */
+
+    /* {====== i32 */
+
+    UNOP(I32_EQZ, uint32_t, I32, PUT_I32, a == 0)
+    BINOP(I32_EQ, uint32_t, I32, PUT_I32, a == b)
+    BINOP(I32_NE, uint32_t, I32, PUT_I32, a != b)
+    BINOP(I32_LT_S, uint32_t, I32, PUT_I32, (int32_t)a < (int32_t)b)
+    BINOP(I32_LT_U, uint32_t, I32, PUT_I32, a < b)
+    BINOP(I32_GT_S, uint32_t, I32, PUT_I32, (int32_t)a > (int32_t)b)
+    BINOP(I32_GT_U, uint32_t, I32, PUT_I32, a > b)
+    BINOP(I32_LE_S, uint32_t, I32, PUT_I32, (int32_t)a <= (int32_t)b)
+    BINOP(I32_LE_U, uint32_t, I32, PUT_I32, a <= b)
+    BINOP(I32_GE_S, uint32_t, I32, PUT_I32, (int32_t)a >= (int32_t)b)
+    BINOP(I32_GE_U, uint32_t, I32, PUT_I32, a >= b)
+    UNOP(I32_CLZ, uint32_t, I32, PUT_I32, clz32(a))
+    UNOP(I32_CTZ, uint32_t, I32, PUT_I32, ctz32(a))
+    UNOP(I32_POPCNT, uint32_t, I32, PUT_I32, (uint32_t)__builtin_popcount(a))
+    BINOP(I32_ADD, uint32_t, I32, PUT_I32, a + b)
+    BINOP(I32_SUB, uint32_t, I32, PUT_I32, a - b)
+    BINOP(I32_MUL, uint32_t, I32, PUT_I32, a * b)
+    /* i32.div_s  traps: divide by zero, INT32_MIN / -1 overflows */
+    CASE(I32_DIV_S) {
+        int32_t a = (int32_t)I32(1), b = (int32_t)I32(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        if (LVM_UNLIKELY(a == INT32_MIN && b == -1)) TRAP(INT_OVERFLOW);
+        PUT_I32(a / b);
+        NEXT(5);
+    }
+    CASE(I32_DIV_U) {
+        uint32_t a = I32(1), b = I32(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        PUT_I32(a / b);
+        NEXT(5);
+    }
+    /* i32.rem_s  traps on zero; INT32_MIN % -1 is 0 (C leaves it undefined) */
+    CASE(I32_REM_S) {
+        int32_t a = (int32_t)I32(1), b = (int32_t)I32(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        PUT_I32(b == -1 ? 0 : a % b);
+        NEXT(5);
+    }
+    CASE(I32_REM_U) {
+        uint32_t a = I32(1), b = I32(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        PUT_I32(a % b);
+        NEXT(5);
+    }
+    BINOP(I32_AND, uint32_t, I32, PUT_I32, a & b)
+    BINOP(I32_OR, uint32_t, I32, PUT_I32, a | b)
+    BINOP(I32_XOR, uint32_t, I32, PUT_I32, a ^ b)
+    BINOP(I32_SHL, uint32_t, I32, PUT_I32, a << (b & 31))
+    BINOP(I32_SHR_S, uint32_t, I32, PUT_I32, (int32_t)a >> (b & 31))
+    BINOP(I32_SHR_U, uint32_t, I32, PUT_I32, a >> (b & 31))
+    BINOP(I32_ROTL, uint32_t, I32, PUT_I32, rotl32(a, b))
+    BINOP(I32_ROTR, uint32_t, I32, PUT_I32, rotr32(a, b))
+
+    /* }====== */
+
+    /* {====== i64 */
+
+    UNOP(I64_EQZ, uint64_t, I64, PUT_I32, a == 0)
+    BINOP(I64_EQ, uint64_t, I64, PUT_I32, a == b)
+    BINOP(I64_NE, uint64_t, I64, PUT_I32, a != b)
+    BINOP(I64_LT_S, uint64_t, I64, PUT_I32, (int64_t)a < (int64_t)b)
+    BINOP(I64_LT_U, uint64_t, I64, PUT_I32, a < b)
+    BINOP(I64_GT_S, uint64_t, I64, PUT_I32, (int64_t)a > (int64_t)b)
+    BINOP(I64_GT_U, uint64_t, I64, PUT_I32, a > b)
+    BINOP(I64_LE_S, uint64_t, I64, PUT_I32, (int64_t)a <= (int64_t)b)
+    BINOP(I64_LE_U, uint64_t, I64, PUT_I32, a <= b)
+    BINOP(I64_GE_S, uint64_t, I64, PUT_I32, (int64_t)a >= (int64_t)b)
+    BINOP(I64_GE_U, uint64_t, I64, PUT_I32, a >= b)
+    UNOP(I64_CLZ, uint64_t, I64, PUT_I64, clz64(a))
+    UNOP(I64_CTZ, uint64_t, I64, PUT_I64, ctz64(a))
+    UNOP(I64_POPCNT, uint64_t, I64, PUT_I64, (uint64_t)__builtin_popcountll(a))
+    BINOP(I64_ADD, uint64_t, I64, PUT_I64, a + b)
+    BINOP(I64_SUB, uint64_t, I64, PUT_I64, a - b)
+    BINOP(I64_MUL, uint64_t, I64, PUT_I64, a * b)
+    CASE(I64_DIV_S) {
+        int64_t a = (int64_t)I64(1), b = (int64_t)I64(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        if (LVM_UNLIKELY(a == INT64_MIN && b == -1)) TRAP(INT_OVERFLOW);
+        PUT_I64(a / b);
+        NEXT(5);
+    }
+    CASE(I64_DIV_U) {
+        uint64_t a = I64(1), b = I64(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        PUT_I64(a / b);
+        NEXT(5);
+    }
+    CASE(I64_REM_S) {
+        int64_t a = (int64_t)I64(1), b = (int64_t)I64(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        PUT_I64(b == -1 ? 0 : a % b);
+        NEXT(5);
+    }
+    CASE(I64_REM_U) {
+        uint64_t a = I64(1), b = I64(2);
+        if (LVM_UNLIKELY(b == 0)) TRAP(DIV_ZERO);
+        PUT_I64(a % b);
+        NEXT(5);
+    }
+    BINOP(I64_AND, uint64_t, I64, PUT_I64, a & b)
+    BINOP(I64_OR, uint64_t, I64, PUT_I64, a | b)
+    BINOP(I64_XOR, uint64_t, I64, PUT_I64, a ^ b)
+    BINOP(I64_SHL, uint64_t, I64, PUT_I64, a << (b & 63))
+    BINOP(I64_SHR_S, uint64_t, I64, PUT_I64, (int64_t)a >> (b & 63))
+    BINOP(I64_SHR_U, uint64_t, I64, PUT_I64, a >> (b & 63))
+    BINOP(I64_ROTL, uint64_t, I64, PUT_I64, rotl64(a, b))
+    BINOP(I64_ROTR, uint64_t, I64, PUT_I64, rotr64(a, b))
+
+    /* }====== */
+
+    /* {====== f32 and f64 */
+
+    BINOP(F32_EQ, float, F32, PUT_I32, a == b)
+    BINOP(F32_NE, float, F32, PUT_I32, a != b)
+    BINOP(F32_LT, float, F32, PUT_I32, a < b)
+    BINOP(F32_GT, float, F32, PUT_I32, a > b)
+    BINOP(F32_LE, float, F32, PUT_I32, a <= b)
+    BINOP(F32_GE, float, F32, PUT_I32, a >= b)
+    BINOP(F64_EQ, double, F64, PUT_I32, a == b)
+    BINOP(F64_NE, double, F64, PUT_I32, a != b)
+    BINOP(F64_LT, double, F64, PUT_I32, a < b)
+    BINOP(F64_GT, double, F64, PUT_I32, a > b)
+    BINOP(F64_LE, double, F64, PUT_I32, a <= b)
+    BINOP(F64_GE, double, F64, PUT_I32, a >= b)
+
+    /* ceil/floor/trunc of a NaN must give a quiet NaN; the C library may hand
+ * a signalling one back unchanged, so quiet it (a + a) first. */
+#define round_op(a, fn) (isnan(a) ? (a) + (a) : fn(a))
+    /* abs, neg, copysign act on the sign bit only, NaN payloads intact */
+    UNOP(F32_ABS, uint32_t, I32, PUT_I32, a & 0x7fffffffu)
+    UNOP(F32_NEG, uint32_t, I32, PUT_I32, a ^ 0x80000000u)
+    UNOP(F32_CEIL, float, F32, PUT_F32, round_op(a, ceilf))
+    UNOP(F32_FLOOR, float, F32, PUT_F32, round_op(a, floorf))
+    UNOP(F32_TRUNC, float, F32, PUT_F32, round_op(a, truncf))
+    UNOP(F32_NEAREST, float, F32, PUT_F32, nearbyintf(a))    /* ties to even */
+    UNOP(F32_SQRT, float, F32, PUT_F32, sqrtf(a))
+    BINOP(F32_ADD, float, F32, PUT_F32, a + b)
+    BINOP(F32_SUB, float, F32, PUT_F32, a - b)
+    BINOP(F32_MUL, float, F32, PUT_F32, a * b)
+    BINOP(F32_DIV, float, F32, PUT_F32, a / b)
+    BINOP(F32_MIN, float, F32, PUT_F32, f32_min(a, b))
+    BINOP(F32_MAX, float, F32, PUT_F32, f32_max(a, b))
+    BINOP(F32_COPYSIGN, uint32_t, I32, PUT_I32, (a & 0x7fffffffu) | (b & 0x80000000u))
+
+    UNOP(F64_ABS, uint64_t, I64, PUT_I64, a & 0x7fffffffffffffffull)
+    UNOP(F64_NEG, uint64_t, I64, PUT_I64, a ^ 0x8000000000000000ull)
+    UNOP(F64_CEIL, double, F64, PUT_F64, round_op(a, ceil))
+    UNOP(F64_FLOOR, double, F64, PUT_F64, round_op(a, floor))
+    UNOP(F64_TRUNC, double, F64, PUT_F64, round_op(a, trunc))
+    UNOP(F64_NEAREST, double, F64, PUT_F64, nearbyint(a))
+    UNOP(F64_SQRT, double, F64, PUT_F64, sqrt(a))
+    BINOP(F64_ADD, double, F64, PUT_F64, a + b)
+    BINOP(F64_SUB, double, F64, PUT_F64, a - b)
+    BINOP(F64_MUL, double, F64, PUT_F64, a * b)
+    BINOP(F64_DIV, double, F64, PUT_F64, a / b)
+    BINOP(F64_MIN, double, F64, PUT_F64, f64_min(a, b))
+    BINOP(F64_MAX, double, F64, PUT_F64, f64_max(a, b))
+    BINOP(F64_COPYSIGN, uint64_t, I64, PUT_I64,
+          (a & 0x7fffffffffffffffull) | (b & 0x8000000000000000ull))
+
+    /* }====== */
+
+    /* {====== conversions */
+
+    UNOP(I32_WRAP_I64, uint64_t, I64, PUT_I32, (uint32_t)a)
+    TRUNC(I32_TRUNC_F32_S, F32, PUT_I32, FITS_I32_F32, int32_t)
+    TRUNC(I32_TRUNC_F32_U, F32, PUT_I32, FITS_U32_F32, uint32_t)
+    TRUNC(I32_TRUNC_F64_S, F64, PUT_I32, FITS_I32_F64, int32_t)
+    TRUNC(I32_TRUNC_F64_U, F64, PUT_I32, FITS_U32_F64, uint32_t)
+    UNOP(I64_EXTEND_I32_S, uint32_t, I32, PUT_I64, (int64_t)(int32_t)a)
+    UNOP(I64_EXTEND_I32_U, uint32_t, I32, PUT_I64, (uint64_t)a)
+    TRUNC(I64_TRUNC_F32_S, F32, PUT_I64, FITS_I64_F32, int64_t)
+    TRUNC(I64_TRUNC_F32_U, F32, PUT_I64, FITS_U64_F32, uint64_t)
+    TRUNC(I64_TRUNC_F64_S, F64, PUT_I64, FITS_I64_F64, int64_t)
+    TRUNC(I64_TRUNC_F64_U, F64, PUT_I64, FITS_U64_F64, uint64_t)
+    UNOP(F32_CONVERT_I32_S, uint32_t, I32, PUT_F32, (float)(int32_t)a)
+    UNOP(F32_CONVERT_I32_U, uint32_t, I32, PUT_F32, (float)a)
+    UNOP(F32_CONVERT_I64_S, uint64_t, I64, PUT_F32, (float)(int64_t)a)
+    UNOP(F32_CONVERT_I64_U, uint64_t, I64, PUT_F32, (float)a)
+    UNOP(F32_DEMOTE_F64, double, F64, PUT_F32, (float)a)
+    UNOP(F64_CONVERT_I32_S, uint32_t, I32, PUT_F64, (double)(int32_t)a)
+    UNOP(F64_CONVERT_I32_U, uint32_t, I32, PUT_F64, (double)a)
+    UNOP(F64_CONVERT_I64_S, uint64_t, I64, PUT_F64, (double)(int64_t)a)
+    UNOP(F64_CONVERT_I64_U, uint64_t, I64, PUT_F64, (double)a)
+    UNOP(F64_PROMOTE_F32, float, F32, PUT_F64, (double)a)
+    /* reinterpretations: the slot already holds the bits */
+    UNOP(I32_REINTERPRET_F32, uint32_t, I32, PUT_I32, a)
+    UNOP(I64_REINTERPRET_F64, uint64_t, I64, PUT_I64, a)
+    UNOP(F32_REINTERPRET_I32, uint32_t, I32, PUT_I32, a)
+    UNOP(F64_REINTERPRET_I64, uint64_t, I64, PUT_I64, a)
+    UNOP(I32_EXTEND8_S, uint32_t, I32, PUT_I32, (int32_t)(int8_t)a)
+    UNOP(I32_EXTEND16_S, uint32_t, I32, PUT_I32, (int32_t)(int16_t)a)
+    UNOP(I64_EXTEND8_S, uint64_t, I64, PUT_I64, (int64_t)(int8_t)a)
+    UNOP(I64_EXTEND16_S, uint64_t, I64, PUT_I64, (int64_t)(int16_t)a)
+    UNOP(I64_EXTEND32_S, uint64_t, I64, PUT_I64, (int64_t)(int32_t)a)
+    UNOP(I32_TRUNC_SAT_F32_S, float, F32, PUT_I32, SAT(int32_t, a, FITS_I32_F32, INT32_MIN, INT32_MAX))
+    UNOP(I32_TRUNC_SAT_F32_U, float, F32, PUT_I32, SAT(uint32_t, a, FITS_U32_F32, 0, UINT32_MAX))
+    UNOP(I32_TRUNC_SAT_F64_S, double, F64, PUT_I32, SAT(int32_t, a, FITS_I32_F64, INT32_MIN, INT32_MAX))
+    UNOP(I32_TRUNC_SAT_F64_U, double, F64, PUT_I32, SAT(uint32_t, a, FITS_U32_F64, 0, UINT32_MAX))
+    UNOP(I64_TRUNC_SAT_F32_S, float, F32, PUT_I64, SAT(int64_t, a, FITS_I64_F32, INT64_MIN, INT64_MAX))
+    UNOP(I64_TRUNC_SAT_F32_U, float, F32, PUT_I64, SAT(uint64_t, a, FITS_U64_F32, 0, UINT64_MAX))
+    UNOP(I64_TRUNC_SAT_F64_S, double, F64, PUT_I64, SAT(int64_t, a, FITS_I64_F64, INT64_MIN, INT64_MAX))
+    UNOP(I64_TRUNC_SAT_F64_U, double, F64, PUT_I64, SAT(uint64_t, a, FITS_U64_F64, 0, UINT64_MAX))
+
+    /* }====== */
+
+    /* Wasm ops that lowering replaces by others (structured control becomes
+     * jumps; locals become slots; typed constants share I32/I64_CONST). */
+    CASE(NOP) CASE(BLOCK) CASE(LOOP) CASE(IF) CASE(ELSE) CASE(END) CASE(LOCAL_GET)
+    CASE(LOCAL_SET) CASE(LOCAL_TEE) CASE(DROP) CASE(SELECT_T) CASE(F32_CONST)
+    CASE(F64_CONST) CASE(REF_NULL)
+        lvm_panic("exec: op %s is never emitted by lowering", exec_op_name((enum exec_op)load_word(pc)));
+
+#if !LVM_THREADED
+    default:
+        lvm_panic("exec: bad op %llu", (unsigned long long)load_word(pc));
+    }
+#endif
+
+    /* {====== calls, yields, traps */
+
+do_call:
+    /* Entered from CALL / CALL_INDIRECT with callee, newfp (its args) and
+     * ret (the caller's continuation); pc still names the call, so a yield
+     * here re-executes it on resume. */
+    if (LVM_UNLIKELY(--reds < 0))
+        goto yield;
+    if (callee->host) {
+        const lvm_functype *ft = callee->type;
+        size_t need = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+        if (LVM_UNLIKELY(newfp + need > t->stack_end)) {
+            size_t fpo = (size_t)(fp - t->stack), nfo = (size_t)(newfp - t->stack);
+            if (!grow_stack(t, nfo, need)) TRAP(STACK_EXHAUSTED);
+            fp = t->stack + fpo;
+            newfp = t->stack + nfo;
+        }
+        t->pc = pc;
+        t->fp = fp;
+        t->inst = inst;
+        t->fn = fn;
+        lvm_hostcall hc = { t, inst, callee->host_data };
+        err = callee->host(&hc, newfp);
+        if (err)
+            goto trap;
+        LOAD_MEM();
+        pc = ret;
+        DISPATCH();
+    }
+    {
+        exec_code *code = callee->code;
+        if (LVM_UNLIKELY(!code)) {
+            err = exec_code_of(callee, &code);
+            if (err)
+                goto trap;
+        }
+        if (LVM_UNLIKELY(t->depth >= t->max_depth)) TRAP(STACK_EXHAUSTED);
+        if (LVM_UNLIKELY(newfp + code->nslots > t->stack_end)) {
+            size_t fpo = (size_t)(fp - t->stack), nfo = (size_t)(newfp - t->stack);
+            if (!grow_stack(t, nfo, code->nslots)) TRAP(STACK_EXHAUSTED);
+            fp = t->stack + fpo;
+            newfp = t->stack + nfo;
+        }
+        if (LVM_UNLIKELY(t->depth == t->frames_cap) && !grow_frames(t))
+            TRAP(STACK_EXHAUSTED);
+        exec_frame *fr = &t->frames[t->depth++];
+        fr->ret_pc = ret;
+        fr->fp_off = (size_t)(fp - t->stack);
+        fr->inst = inst;
+        fr->fn = fn;
+        /* Declared locals start at zero (params are already in place). */
+        memset(newfp + code->nparams, 0, (code->nlocals - code->nparams) * sizeof *newfp);
+        fp = newfp;
+        inst = callee->inst;
+        fn = callee;
+        pc = code->cells;
+        LOAD_MEM();
+        DISPATCH();
+    }
+
+yield:
+    /* Budget spent: save the state; pc names the instruction to re-run. */
+    t->pc = pc;
+    t->fp = fp;
+    t->inst = inst;
+    t->fn = fn;
+    t->reductions = 0;
+    return LVM_ERR_YIELD;
+
+trap:
+    /* Record the backtrace (innermost first), then unwind everything. */
+    t->nbt = 0;
+    if (fn)
+        t->bt[t->nbt++] = fn;
+    for (uint32_t i = t->depth; i > 0 && t->nbt < 64; i--)
+        if (t->frames[i - 1].fn)
+            t->bt[t->nbt++] = t->frames[i - 1].fn;
+    t->depth = 0;
+    t->pc = pc;
+    t->fp = fp;
+    t->inst = inst;
+    t->fn = fn;
+    return err;
+
+    /* }====== */
+}

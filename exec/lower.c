@@ -1,0 +1,1058 @@
+/*
+ * lower.c - translate one validated function body into lvm's threaded code.
+ *
+ * Input: the body's bytes, already validated by decoder/validate.c, so this
+ * pass never checks anything the validator checked.  Output: an exec_code
+ * (see exec.h for the cell format and the frame layout).
+ *
+ * The translation turns wasm's stack machine into three-address code over
+ * frame slots, the way WAMR's fast interpreter does.  It keeps a model of
+ * the operand stack in which every entry says where its value is:
+ *
+ *   TEMP      in its home slot, nlocals + height (computed by an instruction)
+ *   LOCAL x   still in local x: `local.get x` emitted nothing
+ *   CONST c   not anywhere yet: `i32.const c` emitted nothing
+ *
+ * A consumer reads LOCAL and TEMP entries in place; a CONST is written to
+ * its home slot just before its first use.  So `local.get a; local.get b;
+ * i32.add; local.set c` becomes the single cell group `i32.add c, a, b`
+ * (the add writes its home slot, and the local.set retargets it: see
+ * set_local).  The rules that keep this correct:
+ *
+ *  1. Preserve.  Before local x is overwritten, every LOCAL x entry still on
+ *     the model stack is copied to its home slot and becomes TEMP.
+ *  2. Materialize at block boundaries.  On entry to block/loop/if the whole
+ *     model stack is made TEMP, so code inside a block (whose preserves are
+ *     conditional) never leaves an outer entry pointing at a changed local.
+ *  3. Branches move values.  A branch to a label whose values start at height
+ *     H writes the top `arity` values to home slots H..H+arity-1 (copies in
+ *     ascending order are safe: a destination is never above its source).
+ *     A fall-through `end` finds its values already at those heights.
+ *  4. Calls pass arguments in place: the args are the caller's top home
+ *     slots, which are the callee's first locals (the callee frame starts
+ *     there); the results come back in the same slots.
+ *
+ * Rejected alternative: a plain stack interpreter (push/pop through a stack
+ * pointer).  It is simpler, but every `local.get` and constant costs a
+ * dispatch, which is most instructions in compiled code; the notes in the
+ * design folder measure the slot design as the larger of the two big wins
+ * (with pre-decoding).
+ *
+ * Reductions: branches to a loop head use the BR_BACK forms, which charge
+ * the reduction counter; calls charge it in the interpreter.  Nothing else
+ * does, so straight-line code pays nothing for preemption.
+ */
+#include "exec.h"
+
+#include <string.h>
+
+enum { K_TEMP, K_LOCAL, K_CONST };
+
+typedef struct ventry {
+    uint8_t kind;
+    uint8_t type;
+    uint32_t local;             /* K_LOCAL */
+    uint64_t value;             /* K_CONST: the bits */
+} ventry;
+
+enum { C_BLOCK, C_LOOP, C_IF, C_FUNC };
+
+#define NO_FIXUP UINT32_MAX
+
+typedef struct ctrl {
+    uint8_t kind;
+    bool unreachable;
+    bool has_else;
+    uint32_t height;            /* operand height below the block's params */
+    uint32_t nparams, nresults;
+    const uint8_t *params, *results;
+    uint32_t loop_pc;           /* C_LOOP: cell index of the loop head */
+    uint32_t fixups;            /* forward branches to patch at `end` */
+    uint32_t else_fixup;        /* C_IF: the BR_UNLESS to patch at `else` */
+} ctrl;
+
+typedef struct lower {
+    const lvm_module *m;
+    decode_reader r;
+    uint32_t nlocals;
+    const uint8_t *local_types;
+
+    uint32_t *cells;
+    uint32_t ncells, cap;
+
+    ventry *vs;
+    uint32_t h, vcap, max_h;
+    uint32_t nlocal_refs;       /* K_LOCAL entries on vs (rule 1 fast path) */
+    uint32_t nnontemp;          /* non-TEMP entries on vs (rule 2 fast path) */
+
+    ctrl *cs;
+    uint32_t ncs, ccap;
+
+    /* The last emitted instruction, if it wrote a fresh TEMP: set_local can
+     * retarget it instead of emitting a copy. */
+    uint32_t last_dst_cell, last_dst_height, last_end;
+
+    uint8_t single[1];          /* scratch for one-valtype block types */
+    bool oom;
+} lower;
+
+/* {====== emitting cells */
+
+static void grow_cells(lower *L, uint32_t n)
+{
+    if (L->ncells + n <= L->cap)
+        return;
+    uint32_t cap = L->cap ? L->cap * 2 : 256;
+    while (cap < L->ncells + n)
+        cap *= 2;
+    uint32_t *c = realloc(L->cells, (size_t)cap * sizeof *c);
+    if (!c) {
+        L->oom = true;
+        return;
+    }
+    L->cells = c;
+    L->cap = cap;
+}
+
+static void emit(lower *L, uint32_t v)
+{
+    grow_cells(L, 1);
+    if (!L->oom)
+        L->cells[L->ncells++] = v;
+}
+
+static void emit_op(lower *L, enum exec_op op)
+{
+    uint64_t h = exec_handler(op);
+    emit(L, (uint32_t)h);
+    emit(L, (uint32_t)(h >> 32));
+    L->last_end = UINT32_MAX;   /* until emit_result says otherwise */
+}
+
+/* Record that the instruction just emitted (whose dst operand is at cell
+ * `dst_cell`) produced the TEMP at `height`. */
+static void emit_result(lower *L, uint32_t dst_cell, uint32_t height)
+{
+    L->last_dst_cell = dst_cell;
+    L->last_dst_height = height;
+    L->last_end = L->ncells;
+}
+
+/* A forward branch operand: link it into *list, patched by bind(). */
+static void emit_fixup(lower *L, uint32_t *list)
+{
+    uint32_t at = L->ncells;
+    emit(L, *list);
+    *list = at;
+}
+
+/* A backward branch operand: relative to its own cell. */
+static void emit_back(lower *L, uint32_t target)
+{
+    emit(L, (uint32_t)(int32_t)((int64_t)target - (int64_t)L->ncells));
+}
+
+static void bind(lower *L, uint32_t list, uint32_t target)
+{
+    while (list != NO_FIXUP && !L->oom) {
+        uint32_t next = L->cells[list];
+        L->cells[list] = (uint32_t)(int32_t)((int64_t)target - (int64_t)list);
+        list = next;
+    }
+}
+
+/* }====== */
+
+/* {====== the model stack */
+
+static uint32_t home(const lower *L, uint32_t height) { return L->nlocals + height; }
+
+static ventry *push(lower *L, uint8_t kind, uint8_t type)
+{
+    if (L->h == L->vcap) {
+        uint32_t cap = L->vcap ? L->vcap * 2 : 64;
+        ventry *v = realloc(L->vs, (size_t)cap * sizeof *v);
+        if (!v) {
+            L->oom = true;
+            static ventry sink;
+            return &sink;
+        }
+        L->vs = v;
+        L->vcap = cap;
+    }
+    ventry *e = &L->vs[L->h++];
+    if (L->h > L->max_h)
+        L->max_h = L->h;
+    e->kind = kind;
+    e->type = type;
+    e->local = 0;
+    e->value = 0;
+    if (kind != K_TEMP)
+        L->nnontemp++;
+    if (kind == K_LOCAL)
+        L->nlocal_refs++;
+    return e;
+}
+
+/* Push a TEMP and return its home slot. */
+static uint32_t push_temp(lower *L, uint8_t type)
+{
+    push(L, K_TEMP, type);
+    return home(L, L->h - 1);
+}
+
+static void forget(lower *L, const ventry *e)
+{
+    if (e->kind != K_TEMP)
+        L->nnontemp--;
+    if (e->kind == K_LOCAL)
+        L->nlocal_refs--;
+}
+
+static void pop_n(lower *L, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        forget(L, &L->vs[--L->h]);
+}
+
+static bool is_64bit(uint8_t type) { return type != LVM_I32 && type != LVM_F32; }
+
+/* Emit "dst <- constant". */
+static void emit_const(lower *L, uint32_t dst, uint8_t type, uint64_t bits)
+{
+    if (is_64bit(type)) {
+        emit_op(L, XOP_I64_CONST);
+        emit(L, dst);
+        emit(L, (uint32_t)bits);
+        emit(L, (uint32_t)(bits >> 32));
+    } else {
+        emit_op(L, XOP_I32_CONST);
+        emit(L, dst);
+        emit(L, (uint32_t)bits);
+    }
+}
+
+static void emit_copy(lower *L, uint32_t dst, uint32_t src)
+{
+    emit_op(L, XOP_COPY);
+    emit(L, dst);
+    emit(L, src);
+}
+
+/* Write entry e's value into slot dst (no change to the model). */
+static void emit_value_to(lower *L, const ventry *e, uint32_t src_height, uint32_t dst)
+{
+    switch (e->kind) {
+    case K_TEMP:
+        if (home(L, src_height) != dst)
+            emit_copy(L, dst, home(L, src_height));
+        break;
+    case K_LOCAL:
+        emit_copy(L, dst, e->local);
+        break;
+    case K_CONST:
+        emit_const(L, dst, e->type, e->value);
+        break;
+    }
+}
+
+/* Make the entry at `height` a TEMP in its home slot. */
+static void materialize(lower *L, uint32_t height)
+{
+    ventry *e = &L->vs[height];
+    if (e->kind == K_TEMP)
+        return;
+    emit_value_to(L, e, height, home(L, height));
+    forget(L, e);
+    e->kind = K_TEMP;
+}
+
+static void materialize_top(lower *L, uint32_t n)
+{
+    if (L->nnontemp == 0)
+        return;
+    for (uint32_t i = L->h - n; i < L->h; i++)
+        materialize(L, i);
+}
+
+static void materialize_all(lower *L) { materialize_top(L, L->h); }
+
+/* The slot an instruction reads the entry at `height` from.  LOCAL and TEMP
+ * are read in place; a CONST is written to its home slot first. */
+static uint32_t operand(lower *L, uint32_t height)
+{
+    ventry *e = &L->vs[height];
+    if (e->kind == K_LOCAL)
+        return e->local;
+    materialize(L, height);
+    return home(L, height);
+}
+
+/* Slots of the top n entries (bottom first), then pop them. */
+static void operands(lower *L, uint32_t n, uint32_t *slots)
+{
+    for (uint32_t i = 0; i < n; i++)
+        slots[i] = operand(L, L->h - n + i);
+    pop_n(L, n);
+}
+
+/* Rule 1: copy every LOCAL x entry to its home slot before x changes. */
+static void preserve_local(lower *L, uint32_t x)
+{
+    if (L->nlocal_refs == 0)
+        return;
+    for (uint32_t i = 0; i < L->h; i++) {
+        ventry *e = &L->vs[i];
+        if (e->kind == K_LOCAL && e->local == x)
+            materialize(L, i);
+    }
+}
+
+/* local.set x / local.tee x: store the top entry into local x.  Pops it
+ * for set; for tee the entry stays and then names the local. */
+static void set_local(lower *L, uint32_t x, bool tee)
+{
+    uint32_t top = L->h - 1;
+    ventry v = L->vs[top];
+    bool was_local_x = v.kind == K_LOCAL && v.local == x;
+    pop_n(L, 1);
+    if (was_local_x) {              /* local.get x; local.set x: no-op */
+        if (tee)
+            push(L, K_LOCAL, v.type)->local = x;
+        return;
+    }
+    bool need_preserve = false;
+    if (L->nlocal_refs) {
+        for (uint32_t i = 0; i < L->h; i++)
+            if (L->vs[i].kind == K_LOCAL && L->vs[i].local == x)
+                need_preserve = true;
+    }
+    if (v.kind == K_TEMP && !need_preserve && L->last_end == L->ncells &&
+        L->last_dst_height == top) {
+        /* The value was just computed into its home slot: compute it into
+         * the local instead. */
+        L->cells[L->last_dst_cell] = x;
+    } else {
+        preserve_local(L, x);
+        emit_value_to(L, &v, top, x);
+    }
+    L->last_end = UINT32_MAX;
+    if (tee) {
+        if (v.kind == K_CONST) {
+            ventry *e = push(L, K_CONST, v.type);
+            e->value = v.value;
+        } else {
+            push(L, K_LOCAL, v.type)->local = x;
+        }
+    }
+}
+
+/* }====== */
+
+/* {====== control */
+
+static ctrl *push_ctrl(lower *L, uint8_t kind, uint32_t np, const uint8_t *params,
+                       uint32_t nr, const uint8_t *results)
+{
+    if (L->ncs == L->ccap) {
+        uint32_t cap = L->ccap ? L->ccap * 2 : 16;
+        ctrl *c = realloc(L->cs, (size_t)cap * sizeof *c);
+        if (!c) {
+            L->oom = true;
+            static ctrl sink;
+            return &sink;
+        }
+        L->cs = c;
+        L->ccap = cap;
+    }
+    ctrl *c = &L->cs[L->ncs++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->height = L->h - np;
+    c->nparams = np;
+    c->nresults = nr;
+    c->params = params;
+    c->results = results;
+    c->fixups = NO_FIXUP;
+    c->else_fixup = NO_FIXUP;
+    c->loop_pc = L->ncells;
+    return c;
+}
+
+/* Read a block type: fills params/results (pointing into the module's type
+ * pool or L->single). */
+static void read_blocktype(lower *L, uint32_t *np, const uint8_t **params,
+                           uint32_t *nr, const uint8_t **results)
+{
+    uint8_t b = *L->r.p;
+    *np = 0;
+    *params = NULL;
+    if (b == 0x40) {
+        L->r.p++;
+        *nr = 0;
+        *results = NULL;
+    } else if (lvm_is_valtype(b) || b == LVM_V128) {
+        L->r.p++;
+        *nr = 1;
+        /* The type byte itself is the one-element result list. */
+        *results = L->r.p - 1;
+    } else {
+        int64_t idx = decode_read_s33_unchecked(&L->r);
+        const lvm_functype *ft = &L->m->types[idx];
+        *np = ft->nparams;
+        *params = ft->types;
+        *nr = ft->nresults;
+        *results = ft->types + ft->nparams;
+    }
+}
+
+/* Mark the rest of the current block unreachable: drop the model stack to
+ * the block's base.  Later instructions up to its else/end are skipped. */
+static void set_unreachable(lower *L)
+{
+    ctrl *c = &L->cs[L->ncs - 1];
+    pop_n(L, L->h - c->height);
+    c->unreachable = true;
+    L->last_end = UINT32_MAX;
+}
+
+static uint32_t label_arity(const ctrl *t)
+{
+    return t->kind == C_LOOP ? t->nparams : t->nresults;
+}
+
+/* True if branching to t needs no value moves (the values are TEMPs
+ * already at the label's heights). */
+static bool moves_needed(const lower *L, const ctrl *t)
+{
+    uint32_t n = label_arity(t);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t src = L->h - n + i;
+        if (L->vs[src].kind != K_TEMP || src != t->height + i)
+            return true;
+    }
+    return false;
+}
+
+/* Rule 3: write the top values to the label's slots (ascending: safe). */
+static void emit_moves(lower *L, const ctrl *t)
+{
+    uint32_t n = label_arity(t);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t src = L->h - n + i;
+        emit_value_to(L, &L->vs[src], src, home(L, t->height + i));
+    }
+}
+
+/* return: the top nresults values to slots 0..n-1 of the frame.  Values
+ * not yet in their home slots are written there first, so RETURN copies one
+ * contiguous range.  The model is not changed: this may be a conditional
+ * path (br_if, br_table stubs), and writing a home slot whose entry lives
+ * elsewhere is harmless on the other path. */
+static void emit_return(lower *L)
+{
+    uint32_t n = L->cs[0].nresults;
+    for (uint32_t i = L->h - n; i < L->h; i++)
+        emit_value_to(L, &L->vs[i], i, home(L, i));
+    emit_op(L, XOP_RETURN);
+    emit(L, home(L, L->h - n));
+    emit(L, n);
+}
+
+/* An unconditional jump to t, values moved already (or not needed). */
+static void emit_jump(lower *L, ctrl *t)
+{
+    if (t->kind == C_FUNC) {
+        emit_return(L);
+    } else if (t->kind == C_LOOP) {
+        emit_op(L, XOP_BR_BACK);
+        emit_back(L, t->loop_pc);
+    } else {
+        emit_op(L, XOP_BR);
+        emit_fixup(L, &t->fixups);
+    }
+}
+
+static void lower_br(lower *L, uint32_t depth)
+{
+    ctrl *t = &L->cs[L->ncs - 1 - depth];
+    if (t->kind != C_FUNC)
+        emit_moves(L, t);
+    emit_jump(L, t);
+    set_unreachable(L);
+}
+
+static void lower_br_if(lower *L, uint32_t depth)
+{
+    uint32_t cond = operand(L, L->h - 1);
+    pop_n(L, 1);
+    ctrl *t = &L->cs[L->ncs - 1 - depth];
+    if (t->kind != C_FUNC && !moves_needed(L, t)) {
+        if (t->kind == C_LOOP) {
+            emit_op(L, XOP_BR_IF_BACK);
+            emit(L, cond);
+            emit_back(L, t->loop_pc);
+        } else {
+            emit_op(L, XOP_BR_IF);
+            emit(L, cond);
+            emit_fixup(L, &t->fixups);
+        }
+        return;
+    }
+    /* if (!cond) skip; moves; jump; skip: */
+    uint32_t skip = NO_FIXUP;
+    emit_op(L, XOP_BR_UNLESS);
+    emit(L, cond);
+    emit_fixup(L, &skip);
+    if (t->kind != C_FUNC)
+        emit_moves(L, t);
+    emit_jump(L, t);
+    bind(L, skip, L->ncells);
+    L->last_end = UINT32_MAX;
+}
+
+static void lower_br_table(lower *L)
+{
+    uint32_t n = decode_read_u32_unchecked(&L->r);
+    uint32_t idx = operand(L, L->h - 1);
+    pop_n(L, 1);
+    emit_op(L, XOP_BR_TABLE);
+    emit(L, idx);
+    emit(L, n);
+    uint32_t table = L->ncells;
+    for (uint32_t i = 0; i <= n; i++)
+        emit(L, 0);
+    /* Each entry jumps straight to a block's end when no values move, or
+     * else to a stub after the table that moves them and jumps (loops go
+     * through a stub too, to charge a reduction on the back-edge). */
+    for (uint32_t i = 0; i <= n && !L->oom; i++) {
+        uint32_t depth = decode_read_u32_unchecked(&L->r);
+        ctrl *t = &L->cs[L->ncs - 1 - depth];
+        uint32_t cell = table + i;
+        if (t->kind == C_BLOCK || t->kind == C_IF) {
+            if (!moves_needed(L, t)) {
+                L->cells[cell] = t->fixups;
+                t->fixups = cell;
+                continue;
+            }
+        }
+        L->cells[cell] = L->ncells - cell;
+        if (t->kind != C_FUNC)
+            emit_moves(L, t);
+        emit_jump(L, t);
+    }
+    set_unreachable(L);
+}
+
+static void lower_call(lower *L, const lvm_functype *ft, enum exec_op op,
+                       uint32_t a, uint32_t b)
+{
+    uint32_t idx_slot = 0;
+    if (op == XOP_CALL_INDIRECT) {
+        idx_slot = operand(L, L->h - 1);
+        pop_n(L, 1);
+    }
+    /* Rule 4: arguments in place.  Entries below them are untouched by the
+     * callee (its frame starts at the first argument). */
+    materialize_top(L, ft->nparams);
+    uint32_t argbase = home(L, L->h - ft->nparams);
+    pop_n(L, ft->nparams);
+    emit_op(L, op);
+    emit(L, a);
+    if (op == XOP_CALL_INDIRECT) {
+        emit(L, b);
+        emit(L, idx_slot);
+    }
+    emit(L, argbase);
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        push_temp(L, ft->types[ft->nparams + i]);
+    /* A host callee writes its results over its arguments. */
+    uint32_t need = (argbase - L->nlocals) + (ft->nparams > ft->nresults ? ft->nparams : ft->nresults);
+    if (need > L->max_h)
+        L->max_h = need;
+}
+
+static void lower_block(lower *L, uint8_t kind)
+{
+    uint32_t np, nr;
+    const uint8_t *params, *results;
+    read_blocktype(L, &np, &params, &nr, &results);
+    uint32_t cond = 0;
+    if (kind == C_IF) {
+        cond = operand(L, L->h - 1);
+        pop_n(L, 1);
+    }
+    materialize_all(L);                 /* rule 2 */
+    ctrl *c = push_ctrl(L, kind, np, params, nr, results);
+    if (kind == C_IF) {
+        emit_op(L, XOP_BR_UNLESS);
+        emit(L, cond);
+        emit_fixup(L, &c->else_fixup);
+    }
+    c->loop_pc = L->ncells;
+    L->last_end = UINT32_MAX;
+}
+
+/* Reset the model stack to `height` + the given TEMP types. */
+static void reset_stack(lower *L, uint32_t height, uint32_t n, const uint8_t *types)
+{
+    pop_n(L, L->h - height);
+    for (uint32_t i = 0; i < n; i++)
+        push_temp(L, types[i]);
+}
+
+static void lower_else(lower *L)
+{
+    ctrl *c = &L->cs[L->ncs - 1];
+    if (!c->unreachable) {
+        materialize_top(L, c->nresults);
+        emit_op(L, XOP_BR);
+        emit_fixup(L, &c->fixups);
+    }
+    bind(L, c->else_fixup, L->ncells);
+    c->else_fixup = NO_FIXUP;
+    c->has_else = true;
+    c->unreachable = false;
+    /* The params are still in their home slots: the then-branch, which
+     * overwrote them, did not run. */
+    reset_stack(L, c->height, c->nparams, c->params);
+    L->last_end = UINT32_MAX;
+}
+
+/* Returns true at the function's final end. */
+static bool lower_end(lower *L)
+{
+    ctrl *c = &L->cs[L->ncs - 1];
+    if (!c->unreachable)
+        materialize_top(L, c->nresults);
+    if (c->kind == C_IF && c->else_fixup != NO_FIXUP)
+        bind(L, c->else_fixup, L->ncells);  /* no else: params are results */
+    bind(L, c->fixups, L->ncells);
+    if (c->kind == C_FUNC) {
+        if (!c->unreachable) {
+            reset_stack(L, 0, c->nresults, c->results);
+            emit_return(L);
+        }
+        return true;
+    }
+    uint32_t height = c->height, nr = c->nresults;
+    const uint8_t *results = c->results;
+    L->ncs--;
+    reset_stack(L, height, nr, results);
+    L->last_end = UINT32_MAX;
+    return false;
+}
+
+/* }====== */
+
+/* {====== immediates */
+
+static void skip_immediates(lower *L, uint8_t imm)
+{
+    decode_reader *r = &L->r;
+    switch (imm) {
+    case IMM_NONE:
+        break;
+    case IMM_BLOCK:
+        if (*r->p == 0x40 || lvm_is_valtype(*r->p) || *r->p == LVM_V128)
+            r->p++;
+        else
+            (void)decode_read_s33_unchecked(r);
+        break;
+    case IMM_BR_TABLE: {
+        uint32_t n = decode_read_u32_unchecked(r);
+        for (uint32_t i = 0; i <= n; i++)
+            (void)decode_read_u32_unchecked(r);
+        break;
+    }
+    case IMM_CALL_INDIRECT: case IMM_MEMARG: case IMM_TABLE_INIT: case IMM_TABLE_COPY:
+        (void)decode_read_u32_unchecked(r);
+        (void)decode_read_u32_unchecked(r);
+        break;
+    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL: case IMM_TABLE:
+    case IMM_DATA: case IMM_ELEM: case IMM_I32:
+        (void)decode_read_u32_unchecked(r);
+        break;
+    case IMM_I64:
+        (void)decode_read_s64_unchecked(r);
+        break;
+    case IMM_MEMIDX: case IMM_REFTYPE:
+        r->p++;
+        break;
+    case IMM_MEM_INIT:
+        (void)decode_read_u32_unchecked(r);
+        r->p++;
+        break;
+    case IMM_MEM_COPY:
+        r->p += 2;
+        break;
+    case IMM_F32:
+        r->p += 4;
+        break;
+    case IMM_F64:
+        r->p += 8;
+        break;
+    case IMM_SELECT_T: {
+        uint32_t n = decode_read_u32_unchecked(r);
+        r->p += n;
+        break;
+    }
+    }
+}
+
+static uint16_t read_op(decode_reader *r)
+{
+    uint8_t b = *r->p++;
+    if (b == 0xfc)
+        return decode_op_lookup(0xfc, decode_read_u32_unchecked(r));
+    return decode_op_lookup(0, b);
+}
+
+/* }====== */
+
+/* {====== instructions */
+
+/* The ~150 "simple" ops of opcodes.def: at most two operands, at most one
+ * result, optional memarg.  Emitted as [op][dst?][a?][b?][offset?]. */
+static void lower_simple(lower *L, uint16_t op)
+{
+    const decode_opinfo *oi = &decode_ops[op];
+    uint32_t nin = (oi->p1 != 0) + (oi->p2 != 0);
+    uint32_t offset = 0;
+    if (oi->imm == IMM_MEMARG) {
+        (void)decode_read_u32_unchecked(&L->r);            /* align: a hint */
+        offset = decode_read_u32_unchecked(&L->r);
+    } else if (oi->imm == IMM_MEMIDX) {
+        L->r.p++;
+    }
+    uint32_t in[2];
+    operands(L, nin, in);
+    emit_op(L, (enum exec_op)op);
+    uint32_t dst_cell = 0;
+    if (oi->result) {
+        dst_cell = L->ncells;
+        emit(L, push_temp(L, oi->result));
+    }
+    for (uint32_t i = 0; i < nin; i++)
+        emit(L, in[i]);
+    if (oi->imm == IMM_MEMARG)
+        emit(L, offset);
+    if (oi->result)
+        emit_result(L, dst_cell, L->h - 1);
+}
+
+static void push_const(lower *L, uint8_t type, uint64_t bits)
+{
+    push(L, K_CONST, type)->value = bits;
+}
+
+/* Emit [op][dst] + operands popped from the model (nin of them) + extra
+ * immediates; pushes a TEMP of `result` type if result != 0. */
+static void lower_generic(lower *L, enum exec_op op, uint32_t nin, uint8_t result,
+                          uint32_t nimm, const uint32_t *imm)
+{
+    uint32_t in[3];
+    operands(L, nin, in);
+    emit_op(L, op);
+    if (result)
+        emit(L, push_temp(L, result));
+    for (uint32_t i = 0; i < nin; i++)
+        emit(L, in[i]);
+    for (uint32_t i = 0; i < nimm; i++)
+        emit(L, imm[i]);
+}
+
+static void lower_body(lower *L, const lvm_functype *ft)
+{
+    const lvm_module *m = L->m;
+    push_ctrl(L, C_FUNC, 0, NULL, ft->nresults, ft->types + ft->nparams);
+    uint32_t skip_depth = 0;
+
+    while (!L->oom) {
+        ctrl *c = &L->cs[L->ncs - 1];
+        uint16_t op = read_op(&L->r);
+        const decode_opinfo *oi = &decode_ops[op];
+
+        if (c->unreachable) {
+            /* Dead code: track nesting only, until our own else/end. */
+            if (op == OP_BLOCK || op == OP_LOOP || op == OP_IF) {
+                skip_depth++;
+                skip_immediates(L, oi->imm);
+                continue;
+            }
+            if (op == OP_END || op == OP_ELSE) {
+                if (skip_depth > 0) {
+                    if (op == OP_END)
+                        skip_depth--;
+                    continue;
+                }
+            } else {
+                skip_immediates(L, oi->imm);
+                continue;
+            }
+        }
+
+        if (oi->p1 != DECODE_SPECIAL && op != OP_I32_CONST && op != OP_I64_CONST &&
+            op != OP_F32_CONST && op != OP_F64_CONST) {
+            lower_simple(L, op);
+            continue;
+        }
+
+        switch (op) {
+        case OP_I32_CONST:
+            push_const(L, LVM_I32, (uint32_t)decode_read_s32_unchecked(&L->r));
+            break;
+        case OP_I64_CONST:
+            push_const(L, LVM_I64, (uint64_t)decode_read_s64_unchecked(&L->r));
+            break;
+        case OP_F32_CONST: {
+            uint32_t bits;
+            memcpy(&bits, L->r.p, 4);
+            L->r.p += 4;
+            push_const(L, LVM_F32, bits);
+            break;
+        }
+        case OP_F64_CONST: {
+            uint64_t bits;
+            memcpy(&bits, L->r.p, 8);
+            L->r.p += 8;
+            push_const(L, LVM_F64, bits);
+            break;
+        }
+        case OP_UNREACHABLE:
+            emit_op(L, XOP_UNREACHABLE);
+            set_unreachable(L);
+            break;
+        case OP_NOP:
+            break;
+        case OP_BLOCK:
+            lower_block(L, C_BLOCK);
+            break;
+        case OP_LOOP:
+            lower_block(L, C_LOOP);
+            break;
+        case OP_IF:
+            lower_block(L, C_IF);
+            break;
+        case OP_ELSE:
+            lower_else(L);
+            break;
+        case OP_END:
+            if (lower_end(L))
+                return;
+            break;
+        case OP_BR:
+            lower_br(L, decode_read_u32_unchecked(&L->r));
+            break;
+        case OP_BR_IF:
+            lower_br_if(L, decode_read_u32_unchecked(&L->r));
+            break;
+        case OP_BR_TABLE:
+            lower_br_table(L);
+            break;
+        case OP_RETURN:
+            emit_return(L);
+            set_unreachable(L);
+            break;
+        case OP_CALL: {
+            uint32_t f = decode_read_u32_unchecked(&L->r);
+            lower_call(L, &m->types[m->funcs[f].type], XOP_CALL, f, 0);
+            break;
+        }
+        case OP_CALL_INDIRECT: {
+            uint32_t type = decode_read_u32_unchecked(&L->r);
+            uint32_t table = decode_read_u32_unchecked(&L->r);
+            lower_call(L, &m->types[type], XOP_CALL_INDIRECT, type, table);
+            break;
+        }
+        case OP_DROP:
+            pop_n(L, 1);
+            break;
+        case OP_SELECT:
+        case OP_SELECT_T: {
+            if (op == OP_SELECT_T)
+                skip_immediates(L, IMM_SELECT_T);
+            uint8_t type = L->vs[L->h - 2].type;
+            lower_generic(L, XOP_SELECT, 3, type, 0, NULL);
+            emit_result(L, L->ncells - 4, L->h - 1);
+            break;
+        }
+        case OP_LOCAL_GET: {
+            uint32_t x = decode_read_u32_unchecked(&L->r);
+            push(L, K_LOCAL, L->local_types[x])->local = x;
+            break;
+        }
+        case OP_LOCAL_SET:
+            set_local(L, decode_read_u32_unchecked(&L->r), false);
+            break;
+        case OP_LOCAL_TEE:
+            set_local(L, decode_read_u32_unchecked(&L->r), true);
+            break;
+        case OP_GLOBAL_GET: {
+            uint32_t g = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_GLOBAL_GET, 0, m->globals[g].type, 1, &g);
+            emit_result(L, L->ncells - 2, L->h - 1);
+            break;
+        }
+        case OP_GLOBAL_SET: {
+            uint32_t g = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_GLOBAL_SET, 1, 0, 1, &g);
+            break;
+        }
+        case OP_TABLE_GET: {
+            uint32_t t = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_TABLE_GET, 1, m->tables[t].elemtype, 1, &t);
+            break;
+        }
+        case OP_TABLE_SET: {
+            uint32_t t = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_TABLE_SET, 2, 0, 1, &t);
+            break;
+        }
+        case OP_REF_NULL:
+            push_const(L, *L->r.p++, 0);
+            break;
+        case OP_REF_IS_NULL:
+            lower_generic(L, XOP_REF_IS_NULL, 1, LVM_I32, 0, NULL);
+            break;
+        case OP_REF_FUNC: {
+            uint32_t f = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_REF_FUNC, 0, LVM_FUNCREF, 1, &f);
+            break;
+        }
+        case OP_MEMORY_INIT: {
+            uint32_t d = decode_read_u32_unchecked(&L->r);
+            L->r.p++;
+            lower_generic(L, XOP_MEMORY_INIT, 3, 0, 1, &d);
+            break;
+        }
+        case OP_DATA_DROP: {
+            uint32_t d = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_DATA_DROP, 0, 0, 1, &d);
+            break;
+        }
+        case OP_MEMORY_COPY:
+            L->r.p += 2;
+            lower_generic(L, XOP_MEMORY_COPY, 3, 0, 0, NULL);
+            break;
+        case OP_MEMORY_FILL:
+            L->r.p += 1;
+            lower_generic(L, XOP_MEMORY_FILL, 3, 0, 0, NULL);
+            break;
+        case OP_TABLE_INIT: {
+            uint32_t imm[2];
+            imm[0] = decode_read_u32_unchecked(&L->r);     /* elem */
+            imm[1] = decode_read_u32_unchecked(&L->r);     /* table */
+            lower_generic(L, XOP_TABLE_INIT, 3, 0, 2, imm);
+            break;
+        }
+        case OP_ELEM_DROP: {
+            uint32_t e = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_ELEM_DROP, 0, 0, 1, &e);
+            break;
+        }
+        case OP_TABLE_COPY: {
+            uint32_t imm[2];
+            imm[0] = decode_read_u32_unchecked(&L->r);     /* dst table */
+            imm[1] = decode_read_u32_unchecked(&L->r);     /* src table */
+            lower_generic(L, XOP_TABLE_COPY, 3, 0, 2, imm);
+            break;
+        }
+        case OP_TABLE_GROW: {
+            uint32_t t = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_TABLE_GROW, 2, LVM_I32, 1, &t);
+            break;
+        }
+        case OP_TABLE_SIZE: {
+            uint32_t t = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_TABLE_SIZE, 0, LVM_I32, 1, &t);
+            break;
+        }
+        case OP_TABLE_FILL: {
+            uint32_t t = decode_read_u32_unchecked(&L->r);
+            lower_generic(L, XOP_TABLE_FILL, 3, 0, 1, &t);
+            break;
+        }
+        default:
+            /* Validation admitted an op this pass does not know: a bug in
+             * lvm, never bad input. */
+            lvm_panic("lower: unhandled opcode %s", oi->text);
+        }
+    }
+}
+
+/* }====== */
+
+lvm_err exec_lower(const lvm_module *m, uint32_t func_index, exec_code **out)
+{
+    *out = NULL;
+    const decode_func *df = &m->funcs[func_index];
+    const lvm_functype *ft = &m->types[df->type];
+    lower L;
+    memset(&L, 0, sizeof L);
+    L.m = m;
+    L.r.base = m->code_bytes;
+    L.r.p = m->code_bytes + df->body_offset;
+    L.r.end = m->code_bytes + df->body_end;
+    L.r.base_offset = m->code_file_offset;
+    L.nlocals = df->nlocals;
+    L.local_types = df->local_types;
+    L.last_end = UINT32_MAX;
+
+    lower_body(&L, ft);
+
+    exec_code *c = calloc(1, sizeof *c);
+    if (L.oom || !c) {
+        free(c);
+        free(L.cells);
+        free(L.vs);
+        free(L.cs);
+        return LVM_ERR_NO_MEMORY;
+    }
+    c->cells = L.cells;
+    c->ncells = L.ncells;
+    c->nparams = ft->nparams;
+    c->nresults = ft->nresults;
+    c->nlocals = df->nlocals;
+    c->nslots = df->nlocals + L.max_h + 1;
+    free(L.vs);
+    free(L.cs);
+    *out = c;
+    return LVM_OK;
+}
+
+void exec_code_free(exec_code *c)
+{
+    if (c) {
+        free(c->cells);
+        free(c);
+    }
+}
+
+lvm_err exec_code_of(lvm_func *f, exec_code **out)
+{
+    if (f->code) {
+        *out = f->code;
+        return LVM_OK;
+    }
+    lvm_module *m = f->inst->module;
+    uint32_t defined = f->index - m->nimported_funcs;
+    void *published = __atomic_load_n(&m->code[defined], __ATOMIC_ACQUIRE);
+    if (!published) {
+        exec_code *c;
+        lvm_err err = exec_lower(m, f->index, &c);
+        if (err)
+            return err;
+        void *expected = NULL;
+        if (__atomic_compare_exchange_n(&m->code[defined], &expected, c, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            published = c;
+        } else {
+            exec_code_free(c);          /* another thread lowered it first */
+            published = expected;
+        }
+    }
+    f->code = published;
+    *out = published;
+    return LVM_OK;
+}

@@ -1,0 +1,147 @@
+/*
+ * thread.c - execution contexts: creating them, entering a function from
+ * the host, running slices until done, and reading back a trap's frames.
+ *
+ * A thread's value stack starts small and doubles on demand up to its limit
+ * (frames hold offsets, not pointers, so it may move); its frame array
+ * likewise.  That keeps an idle thread (a parked green process) down to a
+ * few hundred bytes plus what its deepest call ever needed.
+ */
+#include "exec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Defaults.  The depth limit is what turns runaway recursion into the
+ * "call stack exhausted" trap; 64 Ki frames and 4 Mi slots (32 MiB) are
+ * above what real programs use and small enough to fail fast. */
+#define DEFAULT_MAX_SLOTS   (4u << 20)
+#define DEFAULT_MAX_DEPTH   (64u << 10)
+/* Reductions per slice: BEAM's CONTEXT_REDS is 4000 per function call; a
+ * reduction here is a call or a loop iteration, similar in cost. */
+#define DEFAULT_REDUCTIONS  4000
+
+lvm_thread *lvm_thread_new(const lvm_thread_config *cfg)
+{
+    lvm_thread *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->max_slots = cfg && cfg->max_stack_slots ? cfg->max_stack_slots : DEFAULT_MAX_SLOTS;
+    t->max_depth = cfg && cfg->max_call_depth ? cfg->max_call_depth : DEFAULT_MAX_DEPTH;
+    t->reductions = cfg && cfg->reductions > 0 ? cfg->reductions : DEFAULT_REDUCTIONS;
+    uint64_t h = exec_handler(XOP_EXIT);
+    t->exit_cells[0] = (uint32_t)h;
+    t->exit_cells[1] = (uint32_t)(h >> 32);
+    return t;
+}
+
+void lvm_thread_free(lvm_thread *t)
+{
+    if (!t)
+        return;
+    free(t->stack);
+    free(t->frames);
+    free(t);
+}
+
+static bool reserve(lvm_thread *t, size_t slots)
+{
+    if ((size_t)(t->stack_end - t->stack) >= slots)
+        return true;
+    if (slots > t->max_slots)
+        return false;
+    size_t cap = 256;
+    while (cap < slots)
+        cap *= 2;
+    lvm_val *s = realloc(t->stack, cap * sizeof *s);
+    if (!s)
+        return false;
+    t->stack = s;
+    t->stack_end = s + cap;
+    return true;
+}
+
+lvm_err exec_enter(lvm_thread *t, lvm_func *f, const lvm_val *args)
+{
+    exec_code *code;
+    lvm_err err = exec_code_of(f, &code);
+    if (err)
+        return err;
+    if (!reserve(t, code->nslots))
+        return LVM_ERR_TRAP_STACK_EXHAUSTED;
+    if (code->nparams)
+        memcpy(t->stack, args, code->nparams * sizeof *args);
+    if (!t->frames) {
+        t->frames = malloc(16 * sizeof *t->frames);
+        if (!t->frames)
+            return LVM_ERR_NO_MEMORY;
+        t->frames_cap = 16;
+    }
+    /* The entry frame: returning from f "returns" to EXIT. */
+    exec_frame *fr = &t->frames[0];
+    fr->ret_pc = t->exit_cells;
+    fr->fp_off = 0;
+    fr->inst = f->inst;
+    fr->fn = NULL;
+    t->depth = 1;
+    memset(t->stack + code->nparams, 0, (code->nlocals - code->nparams) * sizeof(lvm_val));
+    t->pc = code->cells;
+    t->fp = t->stack;
+    t->inst = f->inst;
+    t->fn = f;
+    return LVM_OK;
+}
+
+lvm_err lvm_invoke(lvm_thread *t, lvm_func *f, const lvm_val *args, lvm_val *results)
+{
+    const lvm_functype *ft = f->type;
+    if (t->running)
+        return LVM_ERR_BUSY;
+    t->nbt = 0;
+    if (f->host) {
+        lvm_val buf[64];
+        size_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
+        if (n > 64)
+            return LVM_ERR_NOT_IMPLEMENTED;
+        if (ft->nparams)
+            memcpy(buf, args, ft->nparams * sizeof *buf);
+        lvm_hostcall hc = { t, NULL, f->host_data };
+        lvm_err err = f->host(&hc, buf);
+        if (!err && ft->nresults)
+            memcpy(results, buf, ft->nresults * sizeof *buf);
+        return err;
+    }
+    lvm_err err = exec_enter(t, f, args);
+    if (err)
+        return err;
+    t->running = true;
+    int32_t budget = t->reductions;
+    do {
+        t->reductions = budget;         /* a new slice */
+        err = exec_run(t);
+    } while (err == LVM_ERR_YIELD);
+    t->reductions = budget;
+    t->running = false;
+    t->depth = 0;
+    if (!err && ft->nresults)
+        memcpy(results, t->stack, ft->nresults * sizeof *results);
+    return err;
+}
+
+int lvm_thread_backtrace(const lvm_thread *t, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size)
+        buf[0] = 0;
+    for (uint32_t i = 0; i < t->nbt; i++) {
+        const lvm_func *f = t->bt[i];
+        const char *name = f->inst ? decode_func_name(f->inst->module, f->index) : NULL;
+        int n = snprintf(buf + used, used < size ? size - used : 0, "  at %s (func %u)\n",
+                         name ? name : "<unnamed>", f->index);
+        if (n > 0)
+            used += (size_t)n;
+        if (used >= size)
+            break;
+    }
+    return (int)t->nbt;
+}

@@ -1,0 +1,389 @@
+/*
+ * instance.c - linking and instantiation (WebAssembly core 2.0, 4.5.4).
+ *
+ * lvm_instantiate resolves every import through a linker with exact type
+ * matching, creates the module's own memories, tables, globals and function
+ * objects in the store, then applies the active element and data segments
+ * in module order (each as table.init/memory.init followed by a drop, so a
+ * trap leaves the writes made before it in place, as 2.0 requires) and runs
+ * the start function.  A failed instance stays in its store: tables it
+ * wrote may already hold references to its functions.
+ */
+#include "vm.h"
+#include "../exec/exec.h"
+
+#include <string.h>
+
+/* {====== the linker */
+
+typedef struct link_entry {
+    char *module, *name;        /* copies, compared with their lengths: */
+    size_t module_len, name_len;/* wasm names may contain NUL bytes */
+    lvm_extern ext;
+} link_entry;
+
+struct lvm_linker {
+    link_entry *v;
+    size_t n, cap;
+};
+
+lvm_linker *lvm_linker_new(void)
+{
+    return calloc(1, sizeof(lvm_linker));
+}
+
+void lvm_linker_free(lvm_linker *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].module);
+        free(l->v[i].name);
+    }
+    free(l->v);
+    free(l);
+}
+
+static char *dup_bytes(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = 0;
+    }
+    return d;
+}
+
+static lvm_err define_n(lvm_linker *l, const char *module, size_t module_len,
+                        const char *name, size_t name_len, lvm_extern ext)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        link_entry *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return LVM_ERR_NO_MEMORY;
+        l->v = v;
+        l->cap = cap;
+    }
+    link_entry *e = &l->v[l->n];
+    e->module = dup_bytes(module, module_len);
+    e->name = dup_bytes(name, name_len);
+    if (!e->module || !e->name) {
+        free(e->module);
+        free(e->name);
+        return LVM_ERR_NO_MEMORY;
+    }
+    e->module_len = module_len;
+    e->name_len = name_len;
+    e->ext = ext;
+    l->n++;
+    return LVM_OK;
+}
+
+lvm_err lvm_linker_define(lvm_linker *l, const char *module, const char *name, lvm_extern ext)
+{
+    return define_n(l, module, strlen(module), name, strlen(name), ext);
+}
+
+lvm_err lvm_linker_define_instance(lvm_linker *l, const char *module, lvm_instance *inst)
+{
+    const lvm_module *m = inst->module;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const decode_export *x = &m->exports[i];
+        lvm_extern ext;
+        lvm_instance_export_n(inst, x->name, x->name_len, &ext);
+        lvm_err err = define_n(l, module, strlen(module), x->name, x->name_len, ext);
+        if (err)
+            return err;
+    }
+    return LVM_OK;
+}
+
+/* Later definitions shadow earlier ones, so search from the end.  A linear
+ * scan: instantiation of many processes of one program will resolve its
+ * imports once and reuse the result, so this is off the spawn path. */
+static bool lookup_n(const lvm_linker *l, const char *module, size_t module_len,
+                     const char *name, size_t name_len, lvm_extern *out)
+{
+    for (size_t i = l->n; i > 0; i--) {
+        const link_entry *e = &l->v[i - 1];
+        if (e->name_len == name_len && e->module_len == module_len &&
+            memcmp(e->name, name, name_len) == 0 && memcmp(e->module, module, module_len) == 0) {
+            *out = e->ext;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lvm_linker_lookup(const lvm_linker *l, const char *module, const char *name, lvm_extern *out)
+{
+    return lookup_n(l, module, strlen(module), name, strlen(name), out);
+}
+
+/* }====== */
+
+/* {====== exports */
+
+bool lvm_instance_export(const lvm_instance *inst, const char *name, lvm_extern *out)
+{
+    return lvm_instance_export_n(inst, name, strlen(name), out);
+}
+
+bool lvm_instance_export_n(const lvm_instance *inst, const char *name, size_t len, lvm_extern *out)
+{
+    const lvm_module *m = inst->module;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const decode_export *e = &m->exports[i];
+        if (e->name_len != len || memcmp(e->name, name, len) != 0)
+            continue;
+        out->kind = e->kind;
+        switch (e->kind) {
+        case LVM_EXTERN_FUNC: out->u.func = inst->funcs[e->index]; break;
+        case LVM_EXTERN_TABLE: out->u.table = inst->tables[e->index]; break;
+        case LVM_EXTERN_MEMORY: out->u.memory = inst->memories[e->index]; break;
+        default: out->u.global = inst->globals[e->index]; break;
+        }
+        return true;
+    }
+    return false;
+}
+
+lvm_memory *lvm_instance_memory(const lvm_instance *inst)
+{
+    return inst->module->nmemories ? inst->memories[0] : NULL;
+}
+
+const lvm_module *lvm_instance_module(const lvm_instance *inst) { return inst->module; }
+
+/* }====== */
+
+/* {====== instantiation */
+
+static void instance_free(void *p)
+{
+    lvm_instance *inst = p;
+    lvm_module_release(inst->module);
+    free(inst->funcs);
+    free(inst->tables);
+    free(inst->memories);
+    free(inst->globals);
+    free(inst->own_funcs);
+    free(inst->elem_dropped);
+    free(inst->data_dropped);
+    free(inst);
+}
+
+static const char *kind_name(uint8_t kind)
+{
+    static const char *const names[] = { "function", "table", "memory", "global" };
+    return kind < 4 ? names[kind] : "?";
+}
+
+/* Limits subtyping (2.0, 4.5.3): the provided object's current size must be
+ * at least the import's min, and if the import has a max the provided one
+ * must have a max no larger. */
+static bool limits_match(uint64_t size, uint64_t max, bool has_max, const decode_limits *want)
+{
+    if (size < want->min)
+        return false;
+    if (want->has_max && (!has_max || max > want->max))
+        return false;
+    return true;
+}
+
+static lvm_err resolve_import(lvm_instance *inst, lvm_linker *l, const decode_import *im,
+                              lvm_diag *diag)
+{
+    const lvm_module *m = inst->module;
+    lvm_extern ext;
+    if (!l || !lookup_n(l, im->module, im->module_len, im->name, im->name_len, &ext))
+        return lvm_diag_set(diag, LVM_ERR_UNKNOWN_IMPORT, LVM_NO_OFFSET, ": %s.%s (%s)",
+                            im->module, im->name, kind_name(im->kind));
+    bool ok = ext.kind == im->kind;
+    if (ok) {
+        switch (im->kind) {
+        case LVM_EXTERN_FUNC:
+            ok = lvm_functype_equal(ext.u.func->type, &m->types[m->funcs[im->index].type]);
+            if (ok)
+                inst->funcs[im->index] = ext.u.func;
+            break;
+        case LVM_EXTERN_TABLE: {
+            const lvm_table *t = ext.u.table;
+            const decode_table *want = &m->tables[im->index];
+            ok = t->type == want->elemtype &&
+                 limits_match(t->size, t->max, t->max != UINT32_MAX, &want->limits);
+            if (ok)
+                inst->tables[im->index] = ext.u.table;
+            break;
+        }
+        case LVM_EXTERN_MEMORY: {
+            const lvm_memory *mem = ext.u.memory;
+            ok = limits_match(mem->pages, mem->max_pages, mem->max_pages != LVM_MAX_PAGES,
+                              &m->memories[im->index]);
+            if (ok)
+                inst->memories[im->index] = ext.u.memory;
+            break;
+        }
+        default: {
+            const lvm_global *g = ext.u.global;
+            const decode_global *want = &m->globals[im->index];
+            ok = g->type == want->type && g->mutable_ == want->mutable_;
+            if (ok)
+                inst->globals[im->index] = ext.u.global;
+            break;
+        }
+        }
+    }
+    if (!ok)
+        return lvm_diag_set(diag, LVM_ERR_INCOMPATIBLE_IMPORT, LVM_NO_OFFSET, ": %s.%s (%s)",
+                            im->module, im->name, kind_name(im->kind));
+    return LVM_OK;
+}
+
+/* Evaluate a constant expression (after imports and earlier globals exist). */
+static lvm_val eval_const(const lvm_instance *inst, const decode_const *c)
+{
+    lvm_val v;
+    v.bits = 0;
+    switch (c->op) {
+    case OP_REF_FUNC: v.ref = inst->funcs[c->value]; break;
+    case OP_GLOBAL_GET: v = inst->globals[c->value]->val; break;
+    case OP_REF_NULL: break;
+    default: v.bits = c->value; break;      /* i32/i64/f32/f64.const bits */
+    }
+    return v;
+}
+
+static lvm_err alloc_arrays(lvm_instance *inst)
+{
+    const lvm_module *m = inst->module;
+    inst->funcs = lvm_xcalloc(m->nfuncs, sizeof *inst->funcs);
+    inst->tables = lvm_xcalloc(m->ntables, sizeof *inst->tables);
+    inst->memories = lvm_xcalloc(m->nmemories, sizeof *inst->memories);
+    inst->globals = lvm_xcalloc(m->nglobals, sizeof *inst->globals);
+    inst->own_funcs = lvm_xcalloc(m->nfuncs - m->nimported_funcs, sizeof *inst->own_funcs);
+    inst->elem_dropped = lvm_xcalloc(m->nelems, sizeof *inst->elem_dropped);
+    inst->data_dropped = lvm_xcalloc(m->ndatas, sizeof *inst->data_dropped);
+    if (!inst->funcs || !inst->tables || !inst->memories || !inst->globals ||
+        !inst->own_funcs || !inst->elem_dropped || !inst->data_dropped)
+        return LVM_ERR_NO_MEMORY;
+    return LVM_OK;
+}
+
+static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst)
+{
+    const lvm_module *m = inst->module;
+    for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
+        lvm_func *f = &inst->own_funcs[i - m->nimported_funcs];
+        f->type = &m->types[m->funcs[i].type];
+        f->inst = inst;
+        f->index = i;
+        f->code = m->code ? m->code[i - m->nimported_funcs] : NULL;
+        inst->funcs[i] = f;
+    }
+    for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
+        const decode_table *t = &m->tables[i];
+        inst->tables[i] = lvm_table_new(s, t->elemtype, t->limits.min, t->limits.max,
+                                        t->limits.has_max);
+        if (!inst->tables[i])
+            return LVM_ERR_NO_MEMORY;
+    }
+    for (uint32_t i = m->nimported_memories; i < m->nmemories; i++) {
+        const decode_limits *l = &m->memories[i];
+        inst->memories[i] = lvm_memory_new(s, l->min, l->max, l->has_max);
+        if (!inst->memories[i])
+            return LVM_ERR_NO_MEMORY;
+    }
+    for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
+        const decode_global *g = &m->globals[i];
+        inst->globals[i] = lvm_global_new(s, g->type, g->mutable_, eval_const(inst, &g->init));
+        if (!inst->globals[i])
+            return LVM_ERR_NO_MEMORY;
+    }
+    inst->mem0 = m->nmemories ? inst->memories[0] : &vm_no_memory;
+    return LVM_OK;
+}
+
+/* Active element segments: table.init(seg) then elem.drop; declarative
+ * segments are dropped at once. */
+static lvm_err init_elems(lvm_instance *inst, lvm_diag *diag)
+{
+    const lvm_module *m = inst->module;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const decode_elem *e = &m->elems[i];
+        if (e->mode == SEG_PASSIVE)
+            continue;
+        if (e->mode == SEG_ACTIVE) {
+            lvm_table *t = inst->tables[e->table];
+            uint64_t off = eval_const(inst, &e->offset).i32;
+            if (off + e->count > t->size)
+                return lvm_diag_set(diag, LVM_ERR_TRAP_TABLE_OOB, LVM_NO_OFFSET,
+                                    " (element segment %u)", i);
+            for (uint32_t k = 0; k < e->count; k++)
+                t->elems[off + k] = eval_const(inst, &e->items[k]);
+        }
+        inst->elem_dropped[i] = true;
+    }
+    return LVM_OK;
+}
+
+static lvm_err init_datas(lvm_instance *inst, lvm_diag *diag)
+{
+    const lvm_module *m = inst->module;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const decode_data *d = &m->datas[i];
+        if (d->mode != SEG_ACTIVE)
+            continue;
+        lvm_memory *mem = inst->memories[d->memory];
+        uint64_t off = eval_const(inst, &d->offset).i32;
+        if (off + d->size > mem->size)
+            return lvm_diag_set(diag, LVM_ERR_TRAP_MEMORY_OOB, LVM_NO_OFFSET,
+                                " (data segment %u)", i);
+        if (d->size)
+            memcpy(mem->data + off, d->bytes, d->size);
+        inst->data_dropped[i] = true;
+    }
+    return LVM_OK;
+}
+
+lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *t,
+                        lvm_instance **out, lvm_diag *diag)
+{
+    *out = NULL;
+    lvm_instance *inst = calloc(1, sizeof *inst);
+    if (!inst)
+        return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+    lvm_module_retain(m);
+    inst->module = m;
+    inst->store = s;
+    if (!vm_store_track(s, inst, instance_free)) {
+        instance_free(inst);
+        return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+    }
+    lvm_err err = alloc_arrays(inst);
+    if (err)
+        return lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        err = resolve_import(inst, l, &m->imports[i], diag);
+        if (err)
+            return err;
+    }
+    err = create_own_objects(s, inst);
+    if (err)
+        return lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
+    if ((err = init_elems(inst, diag)) || (err = init_datas(inst, diag)))
+        return err;
+    if (m->start >= 0) {
+        if (!t)
+            return lvm_diag_set(diag, LVM_ERR_NOT_IMPLEMENTED, LVM_NO_OFFSET,
+                                ": a start function needs a thread");
+        err = lvm_invoke(t, inst->funcs[m->start], NULL, NULL);
+        if (err)
+            return lvm_diag_set(diag, err, LVM_NO_OFFSET, " (in the start function)");
+    }
+    *out = inst;
+    return LVM_OK;
+}
+
+/* }====== */

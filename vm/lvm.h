@@ -1,0 +1,193 @@
+/*
+ * lvm.h - the embedding API of lvm, and the only public header.
+ *
+ * Data flow:  bytes --lvm_module_load--> lvm_module (immutable, shareable by
+ * any number of stores and threads) --lvm_instantiate--> lvm_instance (lives
+ * in an lvm_store together with its memories, tables, globals and functions)
+ * --lvm_invoke--> runs on an lvm_thread (a value stack plus a frame stack).
+ *
+ * Ownership: a store owns everything created in it and frees it all in
+ * lvm_store_free; objects of one store must never be used from another.  A
+ * linker only maps (module, name) pairs to objects; it owns nothing but the
+ * names.  A module is reference counted because every process of a program
+ * shares one.
+ *
+ * Errors: every fallible call returns lvm_err (LVM_OK is 0) and, where the
+ * caller passes an lvm_diag, a message naming the error, where (byte offset,
+ * function index) and why.
+ */
+#ifndef LVM_H
+#define LVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum lvm_err {
+#define ERR(name, text) LVM_ERR_##name,
+#include "errors.def"
+#undef ERR
+    LVM_ERR_COUNT
+} lvm_err;
+#define LVM_OK LVM_ERR_OK
+
+/* Value types, in their binary encoding. */
+enum {
+    LVM_I32 = 0x7f, LVM_I64 = 0x7e, LVM_F32 = 0x7d, LVM_F64 = 0x7c,
+    LVM_V128 = 0x7b, LVM_FUNCREF = 0x70, LVM_EXTERNREF = 0x6f,
+};
+
+/* External kinds, in their binary encoding (import/export descriptors). */
+enum { LVM_EXTERN_FUNC = 0, LVM_EXTERN_TABLE = 1, LVM_EXTERN_MEMORY = 2, LVM_EXTERN_GLOBAL = 3 };
+
+/* The spec text of an error ("type mismatch", "integer divide by zero"). */
+const char *lvm_strerror(lvm_err err);
+/* True for the errors that are run-time traps. */
+bool lvm_err_is_trap(lvm_err err);
+
+#define LVM_NO_OFFSET ((size_t)-1)
+
+/* Where and why an operation failed.  `message` starts with
+ * lvm_strerror(err) and may add detail after it. */
+typedef struct lvm_diag {
+    lvm_err err;
+    size_t offset;          /* byte offset in the module, or LVM_NO_OFFSET */
+    char message[256];
+} lvm_diag;
+
+/* One wasm value.  i32/f32 live in the low 32 bits (written and read through
+ * the matching member); references are pointers (funcref: an lvm_func *,
+ * NULL for null) or opaque 64-bit host values (externref: 0 for null). */
+typedef union lvm_val {
+    uint32_t i32;
+    uint64_t i64;
+    float f32;
+    double f64;
+    void *ref;
+    uint64_t bits;
+} lvm_val;
+
+typedef struct lvm_module lvm_module;
+typedef struct lvm_store lvm_store;
+typedef struct lvm_instance lvm_instance;
+typedef struct lvm_func lvm_func;
+typedef struct lvm_table lvm_table;
+typedef struct lvm_memory lvm_memory;
+typedef struct lvm_global lvm_global;
+typedef struct lvm_thread lvm_thread;
+typedef struct lvm_linker lvm_linker;
+
+/* A function type: params then results, each a value type byte (LVM_I32...). */
+typedef struct lvm_functype {
+    uint32_t nparams, nresults;
+    const uint8_t *types;       /* nparams + nresults entries */
+} lvm_functype;
+
+bool lvm_functype_equal(const lvm_functype *a, const lvm_functype *b);
+
+/* An exported or importable object. */
+typedef struct lvm_extern {
+    uint8_t kind;               /* LVM_EXTERN_FUNC ... LVM_EXTERN_GLOBAL */
+    union {
+        lvm_func *func;
+        lvm_table *table;
+        lvm_memory *memory;
+        lvm_global *global;
+    } u;
+} lvm_extern;
+
+/* ---- modules ---------------------------------------------------------- */
+
+/* Decode and validate a binary module.  The bytes are not kept: the module
+ * copies what it needs (code, data segments, names).  On failure returns
+ * NULL and fills diag (err, offset, message). */
+lvm_module *lvm_module_load(const uint8_t *bytes, size_t len, lvm_diag *diag);
+void lvm_module_retain(lvm_module *m);
+void lvm_module_release(lvm_module *m);   /* frees at the last release */
+
+/* ---- stores and host objects ------------------------------------------ */
+
+lvm_store *lvm_store_new(void);
+void lvm_store_free(lvm_store *s);
+
+/* Host functions.  args_results holds the arguments on entry and must hold
+ * the results on return (it has room for max(nparams, nresults) values).
+ * Return LVM_OK, or a trap code which unwinds the wasm caller. */
+typedef struct lvm_hostcall {
+    lvm_thread *thread;
+    lvm_instance *caller;       /* instance of the calling wasm function */
+    void *data;                 /* the pointer given at registration */
+} lvm_hostcall;
+typedef lvm_err (*lvm_host_fn)(lvm_hostcall *call, lvm_val *args_results);
+
+/* Types are written as "params:results" with one letter per value:
+ * i=i32 I=i64 f=f32 F=f64 r=funcref e=externref.  "iI:f" is (i32 i64)->f32. */
+lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void *data);
+lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages, bool has_max);
+lvm_table *lvm_table_new(lvm_store *s, uint8_t elemtype, uint32_t min, uint32_t max, bool has_max);
+lvm_global *lvm_global_new(lvm_store *s, uint8_t valtype, bool mutable_, lvm_val init);
+
+const lvm_functype *lvm_func_type(const lvm_func *f);
+lvm_val lvm_global_get(const lvm_global *g);
+uint8_t lvm_global_type(const lvm_global *g);
+uint8_t *lvm_memory_data(lvm_memory *m);
+uint64_t lvm_memory_size(const lvm_memory *m);   /* in bytes */
+/* Grow by delta pages; returns the old size in pages or -1 (wasm semantics). */
+int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta);
+
+/* ---- linking ---------------------------------------------------------- */
+
+lvm_linker *lvm_linker_new(void);
+void lvm_linker_free(lvm_linker *l);
+/* Define (module, name) -> ext.  A later definition of the same pair wins. */
+lvm_err lvm_linker_define(lvm_linker *l, const char *module, const char *name, lvm_extern ext);
+/* Define every export of `inst` under the module name `module`. */
+lvm_err lvm_linker_define_instance(lvm_linker *l, const char *module, lvm_instance *inst);
+bool lvm_linker_lookup(const lvm_linker *l, const char *module, const char *name, lvm_extern *out);
+
+/* ---- instances -------------------------------------------------------- */
+
+/* Instantiate `m` in `s`: resolve imports through `l` (exact type match),
+ * allocate memories/tables/globals, apply element and data segments in
+ * order, then run the start function on `t`.  Errors: LVM_ERR_UNKNOWN_IMPORT
+ * and LVM_ERR_INCOMPATIBLE_IMPORT (unlinkable), or a trap code
+ * (uninstantiable; segment writes made before the trap stay visible, as the
+ * spec requires).  On error *out is NULL. */
+lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *t,
+                        lvm_instance **out, lvm_diag *diag);
+
+bool lvm_instance_export(const lvm_instance *inst, const char *name, lvm_extern *out);
+/* The same for a name given by its bytes (wasm names may contain NUL). */
+bool lvm_instance_export_n(const lvm_instance *inst, const char *name, size_t len, lvm_extern *out);
+lvm_memory *lvm_instance_memory(const lvm_instance *inst);   /* memory 0 or NULL */
+const lvm_module *lvm_instance_module(const lvm_instance *inst);
+
+/* ---- execution -------------------------------------------------------- */
+
+typedef struct lvm_thread_config {
+    size_t max_stack_slots;     /* value stack limit, in 8-byte slots */
+    uint32_t max_call_depth;    /* wasm frames; deeper is "call stack exhausted" */
+    int32_t reductions;         /* budget per slice (see lvm_thread_resume) */
+} lvm_thread_config;
+
+/* NULL config = defaults (1 Mi slots, 10,000 frames... see exec/thread.c). */
+lvm_thread *lvm_thread_new(const lvm_thread_config *cfg);
+void lvm_thread_free(lvm_thread *t);
+
+/* Call f with args (nparams values); write results (nresults values).
+ * Runs to completion: a spent reduction budget just starts a new slice.
+ * Returns LVM_OK or the trap. */
+lvm_err lvm_invoke(lvm_thread *t, lvm_func *f, const lvm_val *args, lvm_val *results);
+
+/* Write "  at NAME (func N)" lines for the frames of the last trap on `t`,
+ * innermost first, into buf.  Returns the number of frames written. */
+int lvm_thread_backtrace(const lvm_thread *t, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

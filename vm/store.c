@@ -1,0 +1,289 @@
+/*
+ * store.c - stores and the objects they own: memories, tables, globals and
+ * host functions; module reference counting.
+ *
+ * A store is the unit of lifetime (the spec's "store"): every object
+ * created in it is freed by lvm_store_free, so objects can point at each
+ * other freely (a table holding functions of three instances) without
+ * reference counts.  For lvm's processes a store is one process.
+ */
+#include "vm.h"
+#include "../exec/exec.h"
+
+#include <string.h>
+
+lvm_memory vm_no_memory;
+
+/* {====== stores */
+
+lvm_store *lvm_store_new(void)
+{
+    return calloc(1, sizeof(lvm_store));
+}
+
+bool vm_store_track(lvm_store *s, void *obj, void (*fn)(void *))
+{
+    vm_object *o = malloc(sizeof *o);
+    if (!o)
+        return false;
+    o->obj = obj;
+    o->free = fn;
+    o->next = s->objects;
+    s->objects = o;
+    return true;
+}
+
+void lvm_store_free(lvm_store *s)
+{
+    if (!s)
+        return;
+    vm_object *o = s->objects;
+    while (o) {
+        vm_object *next = o->next;
+        o->free(o->obj);
+        free(o);
+        o = next;
+    }
+    free(s);
+}
+
+/* }====== */
+
+/* {====== modules */
+
+lvm_module *lvm_module_load(const uint8_t *bytes, size_t len, lvm_diag *diag)
+{
+    lvm_module *m = NULL;
+    if (diag) {
+        diag->err = LVM_OK;
+        diag->offset = LVM_NO_OFFSET;
+        diag->message[0] = 0;
+    }
+    if (decode_module(bytes, len, &m, diag) != LVM_OK)
+        return NULL;
+    m->refcount = 1;
+    /* One lowered-code slot per defined function, filled on first call. */
+    if (!m->code) {
+        m->code = lvm_xcalloc(m->nfuncs - m->nimported_funcs, sizeof *m->code);
+        if (!m->code) {
+            decode_module_free(m);
+            lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+void lvm_module_retain(lvm_module *m)
+{
+    __atomic_add_fetch(&m->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void lvm_module_release(lvm_module *m)
+{
+    if (!m || __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    uint32_t ndefined = m->nfuncs - m->nimported_funcs;
+    if (m->code) {
+        for (uint32_t i = 0; i < ndefined; i++)
+            exec_code_free(m->code[i]);
+        free(m->code);
+        m->code = NULL;
+    }
+    decode_module_free(m);
+}
+
+/* }====== */
+
+/* {====== functions */
+
+bool lvm_functype_equal(const lvm_functype *a, const lvm_functype *b)
+{
+    return a->nparams == b->nparams && a->nresults == b->nresults &&
+           memcmp(a->types, b->types, a->nparams + a->nresults) == 0;
+}
+
+const lvm_functype *lvm_func_type(const lvm_func *f) { return f->type; }
+
+static int type_letter(char c)
+{
+    switch (c) {
+    case 'i': return LVM_I32;
+    case 'I': return LVM_I64;
+    case 'f': return LVM_F32;
+    case 'F': return LVM_F64;
+    case 'r': return LVM_FUNCREF;
+    case 'e': return LVM_EXTERNREF;
+    default: return -1;
+    }
+}
+
+lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void *data)
+{
+    lvm_func *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    uint32_t n = 0, np = 0;
+    bool results = false;
+    for (const char *p = type; *p; p++) {
+        if (*p == ':' && !results) {
+            results = true;
+            np = n;
+            continue;
+        }
+        int t = type_letter(*p);
+        if (t < 0 || n == sizeof f->host_types) {
+            free(f);
+            return NULL;            /* a bad type string is the embedder's bug */
+        }
+        f->host_types[n++] = (uint8_t)t;
+    }
+    if (!results) {
+        free(f);
+        return NULL;
+    }
+    f->host_type.nparams = np;
+    f->host_type.nresults = n - np;
+    f->host_type.types = f->host_types;
+    f->type = &f->host_type;
+    f->host = fn;
+    f->host_data = data;
+    if (!vm_store_track(s, f, free)) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* }====== */
+
+/* {====== memories */
+
+static void memory_free(void *p)
+{
+    lvm_memory *m = p;
+    free(m->data);
+    free(m);
+}
+
+lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages, bool has_max)
+{
+    if (min_pages > LVM_MAX_PAGES)
+        return NULL;
+    lvm_memory *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->max_pages = has_max && max_pages < LVM_MAX_PAGES ? max_pages : LVM_MAX_PAGES;
+    if (min_pages) {
+        m->data = calloc(min_pages, LVM_PAGE_SIZE);
+        if (!m->data) {
+            free(m);
+            return NULL;
+        }
+    }
+    m->pages = min_pages;
+    m->size = (uint64_t)min_pages * LVM_PAGE_SIZE;
+    if (!vm_store_track(s, m, memory_free)) {
+        memory_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+uint8_t *lvm_memory_data(lvm_memory *m) { return m->data; }
+uint64_t lvm_memory_size(const lvm_memory *m) { return m->size; }
+
+int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
+{
+    uint32_t old = m->pages;
+    if (delta == 0)
+        return old;
+    if ((uint64_t)old + delta > m->max_pages)
+        return -1;
+    uint64_t size = (uint64_t)(old + delta) * LVM_PAGE_SIZE;
+    if (size > SIZE_MAX)
+        return -1;
+    uint8_t *d = realloc(m->data, (size_t)size);
+    if (!d)
+        return -1;                  /* out of host memory: grow fails, as allowed */
+    memset(d + m->size, 0, (size_t)(size - m->size));
+    m->data = d;
+    m->size = size;
+    m->pages = old + delta;
+    return old;
+}
+
+/* }====== */
+
+/* {====== tables and globals */
+
+/* The most entries a table may hold: past this, table.grow fails rather
+ * than asking the host for gigabytes (the spec allows failure at any size). */
+#define TABLE_LIMIT (1u << 24)
+
+static void table_free(void *p)
+{
+    lvm_table *t = p;
+    free(t->elems);
+    free(t);
+}
+
+lvm_table *lvm_table_new(lvm_store *s, uint8_t elemtype, uint32_t min, uint32_t max, bool has_max)
+{
+    if (min > TABLE_LIMIT)
+        return NULL;
+    lvm_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->elems = lvm_xcalloc(min, sizeof *t->elems);
+    if (!t->elems) {
+        free(t);
+        return NULL;
+    }
+    t->size = min;
+    t->max = has_max ? max : UINT32_MAX;
+    t->type = elemtype;
+    if (!vm_store_track(s, t, table_free)) {
+        table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int64_t vm_table_grow(lvm_table *t, uint32_t delta, lvm_val init)
+{
+    uint32_t old = t->size;
+    if (delta == 0)
+        return old;
+    uint64_t size = (uint64_t)old + delta;
+    if (size > t->max || size > TABLE_LIMIT)
+        return -1;
+    lvm_val *e = realloc(t->elems, (size_t)size * sizeof *e);
+    if (!e)
+        return -1;
+    for (uint64_t i = old; i < size; i++)
+        e[i] = init;
+    t->elems = e;
+    t->size = (uint32_t)size;
+    return old;
+}
+
+lvm_global *lvm_global_new(lvm_store *s, uint8_t valtype, bool mutable_, lvm_val init)
+{
+    lvm_global *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->type = valtype;
+    g->mutable_ = mutable_;
+    g->val = init;
+    if (!vm_store_track(s, g, free)) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+lvm_val lvm_global_get(const lvm_global *g) { return g->val; }
+uint8_t lvm_global_type(const lvm_global *g) { return g->type; }
+
+/* }====== */

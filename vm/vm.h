@@ -1,0 +1,99 @@
+/*
+ * vm.h - the run-time objects behind the handles of lvm.h: stores,
+ * instances, functions, memories, tables and globals.  exec/ reads these
+ * structures directly in its dispatch loop, so their layout is part of the
+ * interpreter's contract; everyone else goes through lvm.h.
+ *
+ * Design notes
+ *  - Linear memory is one calloc'd block of exactly `size` bytes, grown with
+ *    realloc: no guard-page reservation per instance.  The interpreter checks
+ *    every access explicitly (one compare against `size`), which is what lets
+ *    a million instances share one address space (a 8 GiB reservation per
+ *    memory caps a process near 16,000 of them).  The interpreter caches
+ *    `data` and `size` in locals and reloads them after anything that can
+ *    grow the memory (memory.grow, calls).
+ *  - Tables hold lvm_val: funcref entries are lvm_func pointers (NULL is
+ *    ref.null), externref entries opaque 64-bit host values (0 is null).
+ *  - Every object records nothing about which instance imported it: an
+ *    object can be shared by any number of instances of one store.
+ */
+#ifndef LVM_VM_H
+#define LVM_VM_H
+
+#include "base.h"
+#include "../decoder/decoder.h"
+
+struct exec_code;
+
+struct lvm_func {
+    const lvm_functype *type;
+    lvm_instance *inst;         /* owning instance; NULL for host functions */
+    uint32_t index;             /* function index in inst->module */
+    struct exec_code *code;     /* lowered code (cached from module->code) */
+    lvm_host_fn host;           /* host functions only */
+    void *host_data;
+    lvm_functype host_type;     /* storage for a host function's type */
+    uint8_t host_types[16];
+};
+
+struct lvm_memory {
+    uint8_t *data;
+    uint64_t size;              /* bytes; always pages * 64 KiB */
+    uint32_t pages, max_pages;  /* max_pages is LVM_MAX_PAGES when unbounded */
+};
+
+struct lvm_table {
+    lvm_val *elems;
+    uint32_t size, max;         /* max is UINT32_MAX when unbounded */
+    uint8_t type;               /* LVM_FUNCREF or LVM_EXTERNREF */
+};
+
+struct lvm_global {
+    lvm_val val;
+    uint8_t type;
+    bool mutable_;
+};
+
+struct lvm_instance {
+    lvm_module *module;
+    lvm_store *store;
+    lvm_func **funcs;           /* module->nfuncs entries, imports first */
+    lvm_table **tables;
+    lvm_memory **memories;
+    lvm_global **globals;
+    lvm_memory *mem0;           /* memories[0], or a shared empty memory */
+    lvm_func *own_funcs;        /* storage for the defined functions */
+    bool *elem_dropped;         /* per element segment */
+    bool *data_dropped;         /* per data segment */
+};
+
+/* Everything a store owns is on one list and freed together. */
+typedef struct vm_object {
+    struct vm_object *next;
+    void (*free)(void *obj);
+    void *obj;
+} vm_object;
+
+struct lvm_store {
+    vm_object *objects;
+};
+
+/* Register obj with the store so lvm_store_free frees it with fn. */
+bool vm_store_track(lvm_store *s, void *obj, void (*fn)(void *));
+
+/* The function's type as seen by call_indirect: pointer equality first, then
+ * structure (types from different modules compare by structure). */
+static inline bool vm_functype_match(const lvm_functype *a, const lvm_functype *b)
+{
+    return a == b || lvm_functype_equal(a, b);
+}
+
+/* Grow a table by delta entries filled with init; returns the old size or
+ * -1 (table.grow semantics). */
+int64_t vm_table_grow(lvm_table *t, uint32_t delta, lvm_val init);
+
+/* The empty memory that instances without one point mem0 at, so the
+ * interpreter never tests for NULL: every access is out of bounds. */
+extern lvm_memory vm_no_memory;
+
+#endif
