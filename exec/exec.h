@@ -62,6 +62,8 @@ lvm_err exec_code_of(lvm_func *f, exec_code **out);
 uint64_t exec_handler(enum exec_op op);
 const char *exec_op_name(enum exec_op op);
 
+#define EXEC_BACKTRACE_MAX 64
+
 typedef struct exec_frame {
     const uint32_t *ret_pc;     /* where the caller continues */
     size_t fp_off;              /* caller's frame, as an offset into the
@@ -75,7 +77,8 @@ struct lvm_thread {
     size_t max_slots;
     exec_frame *frames;
     uint32_t depth, frames_cap, max_depth;
-    int32_t reductions;         /* budget per slice */
+    int32_t slice;              /* reductions per slice: each exec_run
+                                   starts with this budget */
     bool running;
     /* Saved state between slices (valid when exec_run returns YIELD). */
     const uint32_t *pc;
@@ -83,13 +86,15 @@ struct lvm_thread {
     lvm_instance *inst;
     lvm_func *fn;
     uint32_t exit_cells[2];     /* the entry frame's return address: EXIT */
-    /* The last trap's backtrace: innermost first. */
-    lvm_func *bt[64];
+    /* The last trap's backtrace, innermost first; allocated at the first
+     * trap, so a thread that never traps does not pay for it. */
+    lvm_func **bt;
     uint32_t nbt;
 };
 
 /* Run (or resume) the thread until it finishes the entry frame (LVM_OK),
- * spends its reduction budget (LVM_ERR_YIELD, state saved), or traps. */
+ * spends its reduction budget (LVM_ERR_YIELD, state saved), waits in a host
+ * call (LVM_ERR_BLOCK: resuming re-issues the call), or traps. */
 lvm_err exec_run(lvm_thread *t);
 
 /* Prepare t to run wasm function f with args (f's nparams values); then

@@ -206,7 +206,7 @@ lvm_err exec_run(lvm_thread *t)
     lvm_func *fn = t->fn;
     uint8_t *mem;
     uint64_t memsize;
-    int32_t reds = t->reductions;
+    int32_t reds = t->slice;
     lvm_err err = LVM_OK;
     /* Call state shared by CALL and CALL_INDIRECT (see do_call). */
     lvm_func *callee;
@@ -306,7 +306,6 @@ dispatch:
     CASE(EXIT) {
         t->pc = pc;
         t->fp = fp;
-        t->reductions = reds;
         return LVM_OK;
     }
 
@@ -702,8 +701,11 @@ do_call:
         t->fn = fn;
         lvm_hostcall hc = { t, inst, callee->host_data };
         err = callee->host(&hc, newfp);
-        if (err)
+        if (LVM_UNLIKELY(err)) {
+            if (err == LVM_ERR_BLOCK)
+                return LVM_ERR_BLOCK;   /* pc is on the call: resuming retries it */
             goto trap;
+        }
         LOAD_MEM();
         pc = ret;
         DISPATCH();
@@ -745,17 +747,20 @@ yield:
     t->fp = fp;
     t->inst = inst;
     t->fn = fn;
-    t->reductions = 0;
     return LVM_ERR_YIELD;
 
 trap:
     /* Record the backtrace (innermost first), then unwind everything. */
     t->nbt = 0;
-    if (fn)
-        t->bt[t->nbt++] = fn;
-    for (uint32_t i = t->depth; i > 0 && t->nbt < 64; i--)
-        if (t->frames[i - 1].fn)
-            t->bt[t->nbt++] = t->frames[i - 1].fn;
+    if (!t->bt)
+        t->bt = malloc(EXEC_BACKTRACE_MAX * sizeof *t->bt);
+    if (t->bt) {
+        if (fn)
+            t->bt[t->nbt++] = fn;
+        for (uint32_t i = t->depth; i > 0 && t->nbt < EXEC_BACKTRACE_MAX; i--)
+            if (t->frames[i - 1].fn)
+                t->bt[t->nbt++] = t->frames[i - 1].fn;
+    }
     t->depth = 0;
     t->pc = pc;
     t->fp = fp;

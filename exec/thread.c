@@ -28,7 +28,7 @@ lvm_thread *lvm_thread_new(const lvm_thread_config *cfg)
         return NULL;
     t->max_slots = cfg && cfg->max_stack_slots ? cfg->max_stack_slots : DEFAULT_MAX_SLOTS;
     t->max_depth = cfg && cfg->max_call_depth ? cfg->max_call_depth : DEFAULT_MAX_DEPTH;
-    t->reductions = cfg && cfg->reductions > 0 ? cfg->reductions : DEFAULT_REDUCTIONS;
+    t->slice = cfg && cfg->reductions > 0 ? cfg->reductions : DEFAULT_REDUCTIONS;
     uint64_t h = exec_handler(XOP_EXIT);
     t->exit_cells[0] = (uint32_t)h;
     t->exit_cells[1] = (uint32_t)(h >> 32);
@@ -41,6 +41,7 @@ void lvm_thread_free(lvm_thread *t)
         return;
     free(t->stack);
     free(t->frames);
+    free(t->bt);
     free(t);
 }
 
@@ -50,7 +51,9 @@ static bool reserve(lvm_thread *t, size_t slots)
         return true;
     if (slots > t->max_slots)
         return false;
-    size_t cap = 256;
+    /* Start with what the entry function needs (a process blocked in its
+     * first function then holds no more); calls double it on demand. */
+    size_t cap = 16;
     while (cap < slots)
         cap *= 2;
     lvm_val *s = realloc(t->stack, cap * sizeof *s);
@@ -72,10 +75,10 @@ lvm_err exec_enter(lvm_thread *t, lvm_func *f, const lvm_val *args)
     if (code->nparams)
         memcpy(t->stack, args, code->nparams * sizeof *args);
     if (!t->frames) {
-        t->frames = malloc(16 * sizeof *t->frames);
+        t->frames = malloc(4 * sizeof *t->frames);
         if (!t->frames)
             return LVM_ERR_NO_MEMORY;
-        t->frames_cap = 16;
+        t->frames_cap = 4;
     }
     /* The entry frame: returning from f "returns" to EXIT. */
     exec_frame *fr = &t->frames[0];
@@ -115,12 +118,9 @@ lvm_err lvm_invoke(lvm_thread *t, lvm_func *f, const lvm_val *args, lvm_val *res
     if (err)
         return err;
     t->running = true;
-    int32_t budget = t->reductions;
-    do {
-        t->reductions = budget;         /* a new slice */
-        err = exec_run(t);
-    } while (err == LVM_ERR_YIELD);
-    t->reductions = budget;
+    do
+        err = exec_run(t);              /* each call is a new slice */
+    while (err == LVM_ERR_YIELD);
     t->running = false;
     t->depth = 0;
     if (!err && ft->nresults)

@@ -116,7 +116,12 @@ void lvm_store_free(lvm_store *s);
 
 /* Host functions.  args_results holds the arguments on entry and must hold
  * the results on return (it has room for max(nparams, nresults) values).
- * Return LVM_OK, or a trap code which unwinds the wasm caller. */
+ * Return LVM_OK, or a trap code which unwinds the wasm caller, or
+ * LVM_ERR_BLOCK: the call cannot finish now (the process has registered
+ * itself as a waiter); the thread pauses and, when resumed, calls the host
+ * function again with the same arguments.  A function that returns
+ * LVM_ERR_BLOCK must leave args_results and all other state unchanged, so
+ * the retry is indistinguishable from a first call. */
 typedef struct lvm_hostcall {
     lvm_thread *thread;
     lvm_instance *caller;       /* instance of the calling wasm function */

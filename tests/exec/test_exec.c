@@ -92,7 +92,6 @@ Test(exec_slices, loop_yields_and_resumes_to_the_right_result)
     int slices = 0;
     lvm_err err;
     do {
-        e.thread->reductions = 100;
         err = exec_run(e.thread);
         slices++;
     } while (err == LVM_ERR_YIELD);

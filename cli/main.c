@@ -1,0 +1,329 @@
+/*
+ * main.c - the `lvm` command line: run a WASI command, or validate a module.
+ *
+ *   lvm run [options] FILE.wasm [ARGS...]   (or just: lvm FILE.wasm [ARGS...])
+ *   lvm validate FILE.wasm...
+ *   lvm --help | --version
+ *
+ * This file is an embedder like any other: it uses only the public API
+ * (vm/lvm.h) and the WASI host functions (wasi/wasi.h).  `run` is the whole
+ * life of a program in order: read the file, decode and validate it
+ * (lvm_module_load), create a store, a linker and a thread, register WASI,
+ * instantiate (which also runs the module's start function, if any), call
+ * the export `_start`, and turn the way it ended into an exit status.
+ *
+ * Exit status (ABI decisions D1, D3, D4; D16 for the arguments):
+ *   0     _start returned
+ *   N     the guest called proc_exit(N)  (N & 0xff, like any host process)
+ *   134   the guest trapped: "lvm: trap: REASON" and a backtrace on stderr
+ *         (128 + SIGABRT, what a native program that aborts reports; D3's
+ *         "trap in process P" wording arrives with processes)
+ *   1     lvm could not read, decode, validate or link the module
+ *   2     bad usage
+ * Everything after FILE.wasm goes to the guest unparsed, and the guest's
+ * argv[0] is FILE.wasm exactly as typed.  The guest's environment is empty
+ * until the full WASI brings --env.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"     /* lvm.h, plus LVM_EXTERN_FUNC and friends */
+#include "wasi.h"
+
+#define LVM_VERSION "0.1.0"
+
+/* Exit statuses of the command line itself (see the header comment). */
+enum { EXIT_TRAP = 134, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "usage: lvm run [options] FILE.wasm [ARGS...]  run a WASI command (its _start)\n"
+    "       lvm FILE.wasm [ARGS...]                short for `lvm run FILE.wasm ...`\n"
+    "       lvm validate FILE.wasm...              decode and validate, run nothing\n"
+    "       lvm --help | --version\n"
+    "\n"
+    "Options of run (they go before FILE.wasm):\n"
+    "  -h, --help   show this help\n"
+    "  --           end of options (for a FILE.wasm that starts with '-')\n"
+    "\n"
+    "Everything after FILE.wasm goes to the program unchanged; it sees\n"
+    "FILE.wasm as its argv[0].  The environment it sees is empty.\n"
+    "\n"
+    "Exit status: the program's own (proc_exit), 0 when _start returns,\n"
+    "134 when it traps, 1 when lvm cannot load or link it, 2 for bad usage.\n";
+
+/* Bad usage: "lvm: WHAT ARG", a pointer to --help, exit status 2. */
+static int usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "lvm: %s%s\n(try `lvm --help`)\n", what, arg);
+    return EXIT_USAGE;
+}
+
+/* {====== loading */
+
+/* Read a whole file.  Grows the buffer as it goes rather than trusting a
+ * size from stat(), so pipes and /dev/stdin work too.  Returns NULL with
+ * errno set on failure (EISDIR for a directory, ENOMEM, ...). */
+static uint8_t *read_file(const char *path, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *buf = NULL;
+    size_t cap = 0, len = 0;
+    int err = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t bigger = cap ? cap * 2 : (size_t)1 << 16;
+            uint8_t *grown = bigger > cap ? realloc(buf, bigger) : NULL;
+            if (!grown) {
+                err = ENOMEM;
+                break;
+            }
+            buf = grown;
+            cap = bigger;
+        }
+        size_t want = cap - len;
+        errno = 0;
+        size_t got = fread(buf + len, 1, want, f);
+        len += got;
+        if (got < want) {               /* end of file, or an error */
+            if (ferror(f))
+                err = errno ? errno : EIO;
+            break;
+        }
+    }
+    fclose(f);
+    if (err) {
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    *len_out = len;
+    return buf;
+}
+
+/* "lvm: FILE: MESSAGE (at byte offset 0x2a)" */
+static void print_diag(const char *path, const lvm_diag *d)
+{
+    fprintf(stderr, "lvm: %s: %s", path, d->message);
+    if (d->offset != LVM_NO_OFFSET)
+        fprintf(stderr, " (at byte offset 0x%zx)", d->offset);
+    fputc('\n', stderr);
+}
+
+/* Read, decode and validate FILE; on failure report it and return NULL. */
+static lvm_module *load_module(const char *path)
+{
+    size_t len = 0;
+    uint8_t *bytes = read_file(path, &len);
+    if (!bytes) {
+        fprintf(stderr, "lvm: %s: %s: %s\n", path, lvm_strerror(LVM_ERR_IO), strerror(errno));
+        return NULL;
+    }
+    lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
+    lvm_module *m = lvm_module_load(bytes, len, &diag);
+    free(bytes);                        /* the module keeps its own copy */
+    if (!m)
+        print_diag(path, &diag);
+    return m;
+}
+
+/* }====== */
+
+/* {====== run */
+
+/* A trap: the reason, then the frames, innermost first. */
+static void print_trap(const char *reason, const lvm_thread *t)
+{
+    char frames[8192];
+    frames[0] = '\0';
+    fprintf(stderr, "lvm: trap: %s\n", reason);
+    if (lvm_thread_backtrace(t, frames, sizeof frames) > 0) {
+        frames[sizeof frames - 1] = '\0';
+        size_t n = strlen(frames);
+        fputs(frames, stderr);
+        if (n && frames[n - 1] != '\n')
+            fputc('\n', stderr);
+    }
+}
+
+/* An import nobody defined.  WASI functions that lvm does not implement
+ * yet are not registered at all (see wasi/wasi.h), so say which case this
+ * is: a typo or foreign ABI, or a WASI function still to come.  The vm's
+ * message names the import: "unknown import: MODULE.NAME (function)". */
+static void print_unknown_import(const char *path, const lvm_diag *d)
+{
+    static const char prefix[] = WASI_MODULE ".";
+    const char *at = strstr(d->message, prefix);
+    char name[64] = "";
+    if (at) {
+        at += sizeof prefix - 1;
+        size_t n = strspn(at, "abcdefghijklmnopqrstuvwxyz_0123456789");
+        if (n < sizeof name) {
+            memcpy(name, at, n);
+            name[n] = '\0';
+        }
+    }
+    fprintf(stderr, "lvm: %s: %s%s\n", path, d->message,
+            name[0] && wasi_is_preview1_name(name)
+                ? "; lvm does not implement this WASI function yet" : "");
+}
+
+/* Turn a failed instantiate or invoke into the exit status, reporting it.
+ * diag is NULL for invoke, which has only the error code. */
+static int failure_status(const char *path, lvm_err err, const lvm_diag *diag,
+                          const lvm_thread *t, const wasi_ctx *ctx)
+{
+    uint32_t code;
+    if (err == LVM_ERR_TRAP_EXIT && wasi_exit_code(ctx, &code))
+        return (int)(code & 0xff);
+    if (lvm_err_is_trap(err)) {
+        print_trap(diag ? diag->message : lvm_strerror(err), t);
+        return EXIT_TRAP;
+    }
+    if (err == LVM_ERR_UNKNOWN_IMPORT && diag)
+        print_unknown_import(path, diag);
+    else if (diag)
+        print_diag(path, diag);
+    else
+        fprintf(stderr, "lvm: %s: %s\n", path, lvm_strerror(err));
+    return EXIT_FAILURE;
+}
+
+/* Instantiate the module with WASI and call its _start.  guest_argv[0] is
+ * the file name; returns the exit status. */
+static int run_module(const char *path, lvm_module *m, int guest_argc, char **guest_argv)
+{
+    int status = EXIT_FAILURE;
+    wasi_ctx *ctx = wasi_ctx_new(guest_argc, (const char *const *)guest_argv, 0, NULL);
+    lvm_store *s = lvm_store_new();
+    lvm_linker *l = lvm_linker_new();
+    lvm_thread *t = lvm_thread_new(NULL);
+    if (!ctx || !s || !l || !t) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+        goto out;
+    }
+    lvm_err err = wasi_define(ctx, s, l);
+    if (err != LVM_OK) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(err));
+        goto out;
+    }
+
+    lvm_instance *inst = NULL;
+    lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
+    err = lvm_instantiate(s, l, m, t, &inst, &diag);
+    if (err != LVM_OK) {
+        status = failure_status(path, err, &diag, t, ctx);
+        goto out;
+    }
+
+    /* A WASI command exports `_start: [] -> []`.  A module without it is a
+     * library (or a WASI "reactor"), which lvm cannot run on its own. */
+    lvm_extern start;
+    if (!lvm_instance_export(inst, "_start", &start) || start.kind != LVM_EXTERN_FUNC) {
+        fprintf(stderr, "lvm: %s: no exported function `_start`: "
+                "lvm runs WASI commands, and this module is not one\n", path);
+        goto out;
+    }
+    const lvm_functype *ft = lvm_func_type(start.u.func);
+    if (ft->nparams != 0 || ft->nresults != 0) {
+        fprintf(stderr, "lvm: %s: `_start` must take no parameters and return nothing\n", path);
+        goto out;
+    }
+    lvm_val none[1] = { { .bits = 0 } };   /* no arguments, no results */
+    err = lvm_invoke(t, start.u.func, none, none);
+    status = err == LVM_OK ? EXIT_SUCCESS : failure_status(path, err, NULL, t, ctx);
+
+out:
+    /* Everything is freed even on the way out, so that leak checkers
+     * (make asan) see a clean exit on every path. */
+    if (t)
+        lvm_thread_free(t);
+    if (l)
+        lvm_linker_free(l);
+    if (s)
+        lvm_store_free(s);              /* the instance and host functions */
+    wasi_ctx_free(ctx);                 /* after the store that points to it */
+    return status;
+}
+
+/* lvm run [options] FILE.wasm [ARGS...]; argv[0] is the first word after
+ * "run". */
+static int cmd_run(int argc, char **argv)
+{
+    int i = 0;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage_text, stdout);
+            return EXIT_SUCCESS;
+        }
+        return usage_error("unknown option ", argv[i]);
+    }
+    if (i >= argc)
+        return usage_error("run: missing FILE.wasm", "");
+    const char *path = argv[i];
+
+    /* A guest writing to a closed pipe must get EPIPE from fd_write, not
+     * kill lvm with SIGPIPE (ABI D14). */
+    signal(SIGPIPE, SIG_IGN);
+
+    lvm_module *m = load_module(path);
+    if (!m)
+        return EXIT_FAILURE;
+    int status = run_module(path, m, argc - i, argv + i);
+    lvm_module_release(m);
+    return status;
+}
+
+/* }====== */
+
+/* lvm validate FILE.wasm...: "FILE: valid" for each, or the error. */
+static int cmd_validate(int argc, char **argv)
+{
+    if (argc == 0)
+        return usage_error("validate: missing FILE.wasm", "");
+    int status = EXIT_SUCCESS;
+    for (int i = 0; i < argc; i++) {
+        lvm_module *m = load_module(argv[i]);
+        if (!m) {
+            status = EXIT_FAILURE;
+            continue;
+        }
+        printf("%s: valid\n", argv[i]);
+        lvm_module_release(m);
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc - 2, argv + 2);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_SUCCESS;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("lvm %s\n", LVM_VERSION);
+        return EXIT_SUCCESS;
+    }
+    if (cmd[0] == '-')
+        return usage_error("unknown option ", cmd);
+    /* `lvm FILE.wasm ARGS...`: the short form of run (ABI D16).  A file
+     * literally named "run" or "validate" needs the long form. */
+    return cmd_run(argc - 1, argv + 1);
+}

@@ -1,0 +1,143 @@
+/*
+ * preview1_proc.c - the process-level WASI preview 1 functions: arguments,
+ * environment, clocks, random bytes, and proc_exit.
+ *
+ * Each function checks every guest range before writing anything, so a bad
+ * pointer leaves memory untouched and returns EFAULT (internal.h explains
+ * the helpers).  Types follow the preview 1 witx: pointers and sizes are
+ * i32, timestamps i64, and every function but proc_exit returns an errno.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <sys/random.h>
+#include <time.h>
+
+/* {====== arguments and environment */
+
+/* *_sizes_get(count_out: ptr<u32>, buf_size_out: ptr<u32>) -> errno */
+static lvm_err sizes_get(lvm_hostcall *call, lvm_val *ar, const wasi_strings *strs)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t count_ptr = ar[0].i32, size_ptr = ar[1].i32;
+    if (!wasi_mem_check(&m, count_ptr, 4) || !wasi_mem_check(&m, size_ptr, 4))
+        return wasi_return(ar, WASI_EFAULT);
+    wasi_store_u32(&m, count_ptr, strs->count);
+    wasi_store_u32(&m, size_ptr, strs->size);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* *_get(ptrs: ptr<ptr<u8>>, buf: ptr<u8>) -> errno
+ * Writes the strings into buf and a pointer to each into ptrs[], sized by
+ * the matching *_sizes_get.  Both ranges are checked first; since buf +
+ * size fits in memory, buf + offset cannot overflow u32. */
+static lvm_err strings_get(lvm_hostcall *call, lvm_val *ar, const wasi_strings *strs)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t ptrs = ar[0].i32, buf = ar[1].i32;
+    if (!wasi_mem_check(&m, ptrs, (uint64_t)strs->count * 4) || !wasi_mem_check(&m, buf, strs->size))
+        return wasi_return(ar, WASI_EFAULT);
+    for (uint32_t i = 0; i < strs->count; i++)
+        wasi_store_u32(&m, ptrs + 4 * i, buf + strs->offsets[i]);
+    wasi_copy_out(&m, buf, strs->buf, strs->size);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+static lvm_err args_sizes_get(lvm_hostcall *call, lvm_val *ar)
+{
+    return sizes_get(call, ar, &((wasi_ctx *)call->data)->args);
+}
+
+static lvm_err args_get(lvm_hostcall *call, lvm_val *ar)
+{
+    return strings_get(call, ar, &((wasi_ctx *)call->data)->args);
+}
+
+static lvm_err environ_sizes_get(lvm_hostcall *call, lvm_val *ar)
+{
+    return sizes_get(call, ar, &((wasi_ctx *)call->data)->env);
+}
+
+static lvm_err environ_get(lvm_hostcall *call, lvm_val *ar)
+{
+    return strings_get(call, ar, &((wasi_ctx *)call->data)->env);
+}
+
+/* }====== */
+
+/* {====== clocks and randomness */
+
+/* clock_time_get(id: u32, precision: u64, time_out: ptr<u64>) -> errno
+ * Ids 0-3 are realtime, monotonic, process CPU and thread CPU time, which
+ * POSIX provides directly.  The precision hint is ignored, as the spec
+ * allows: the host clock is as precise as we can get anyway. */
+static lvm_err clock_time_get(lvm_hostcall *call, lvm_val *ar)
+{
+    static const clockid_t host_clock[] = {
+        CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
+    };
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t id = ar[0].i32, out = ar[2].i32;
+    if (!wasi_mem_check(&m, out, 8))
+        return wasi_return(ar, WASI_EFAULT);
+    if (id >= sizeof host_clock / sizeof host_clock[0])
+        return wasi_return(ar, WASI_EINVAL);
+    struct timespec ts;
+    if (clock_gettime(host_clock[id], &ts) != 0)
+        return wasi_return(ar, wasi_errno_from_host(errno));
+    wasi_store_u64(&m, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* random_get(buf: ptr<u8>, len: u32) -> errno
+ * getrandom() may return fewer bytes than asked (above 32 MiB, or on a
+ * signal), so it is called until the range is full. */
+static lvm_err random_get(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t buf = ar[0].i32, len = ar[1].i32;
+    if (!wasi_mem_check(&m, buf, len))
+        return wasi_return(ar, WASI_EFAULT);
+    uint32_t done = 0;
+    while (done < len) {
+        ssize_t n = getrandom(m.base + buf + done, len - done, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return wasi_return(ar, wasi_errno_from_host(errno));
+        }
+        done += (uint32_t)n;
+    }
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* }====== */
+
+/* {====== exit */
+
+/* proc_exit(code: u32) -> noreturn
+ * Recorded in the context, then LVM_ERR_TRAP_EXIT unwinds the guest like a
+ * trap (there is no other way to leave wasm code from a host call); the
+ * embedder reads the code back with wasi_exit_code.  A host's exit status
+ * is 8 bits, so the command line exits with code & 0xff as a native
+ * program would. */
+static lvm_err proc_exit(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_ctx *ctx = call->data;
+    ctx->exited = true;
+    ctx->exit_code = ar[0].i32;
+    return LVM_ERR_TRAP_EXIT;
+}
+
+/* }====== */
+
+const wasi_import wasi_preview1_proc[] = {
+    { "args_get",          "ii:i",  args_get },
+    { "args_sizes_get",    "ii:i",  args_sizes_get },
+    { "environ_get",       "ii:i",  environ_get },
+    { "environ_sizes_get", "ii:i",  environ_sizes_get },
+    { "clock_time_get",    "iIi:i", clock_time_get },
+    { "random_get",        "ii:i",  random_get },
+    { "proc_exit",         "i:",    proc_exit },
+    { NULL, NULL, NULL },
+};
