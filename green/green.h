@@ -1,0 +1,144 @@
+/*
+ * green.h - green processes and their scheduler: the interface the rest of
+ * lvm uses (the wasm process glue in vm/process.c, the lunatic host API).
+ * green/ knows nothing of WebAssembly.
+ *
+ * A green process is a step function plus state.  The scheduler calls
+ * `run(p)` on some worker thread; run does one slice of work and says what
+ * happened:
+ *
+ *   GREEN_YIELD  the slice's budget is spent: run me again later
+ *   GREEN_BLOCK  I registered myself as a waiter somewhere (a channel, a
+ *                timer, an fd); park me until someone calls green_wake(p)
+ *   GREEN_EXIT   I am finished
+ *
+ * That is all a wasm process needs, because lvm's interpreter is stackless:
+ * its state is a few words plus heap-allocated frames, so a slice that ends
+ * simply returns to the worker's loop and a process that is not running owns
+ * no native stack at all.  This is the central design decision of lvm's
+ * processes (see green/sched.c for the alternatives that were measured).
+ *
+ * Blocking host calls are restartable: a host function that cannot finish
+ * (receive on an empty channel) registers the process as a waiter and
+ * returns "block"; when woken, the process re-executes the same call, which
+ * now succeeds.  A spurious wake-up is therefore harmless.
+ *
+ * Thread-safety: green_spawn, green_wake, green_cancel and the channel
+ * operations may be called from any thread.  green_self, green_sleep and
+ * green_wait_fd only from inside a run function (on a worker).
+ */
+#ifndef LVM_GREEN_H
+#define LVM_GREEN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct green_sched green_sched;
+typedef struct green_proc green_proc;
+typedef struct green_waitq green_waitq;
+
+typedef enum green_step { GREEN_YIELD, GREEN_BLOCK, GREEN_EXIT } green_step;
+
+typedef green_step (*green_run_fn)(green_proc *p);
+/* Called once when the last reference to a process goes away. */
+typedef void (*green_free_fn)(green_proc *p);
+
+/* A FIFO of parked processes, guarded by the owner's mutex (a channel's,
+ * a process's join list...).  Each process waits on at most one queue. */
+struct green_waitq {
+    pthread_mutex_t *lock;
+    green_proc *head, *tail;
+};
+
+struct green_proc {
+    green_run_fn run;
+    green_free_fn free;
+    void *data;                 /* the owner's: e.g. the wasm process */
+    green_sched *sched;
+    _Atomic int state;          /* see sched.c: RUNNABLE, RUNNING, ... */
+    _Atomic int refs;
+    _Atomic bool cancelled;
+    int exit_status;            /* set by the owner before GREEN_EXIT */
+    /* Wait-queue links (owned by the queue's lock). */
+    _Atomic(green_waitq *) wq;
+    green_proc *wq_prev, *wq_next;
+    /* The injection queue's link. */
+    green_proc *inject_next;
+    /* Processes that called green_join on this one. */
+    pthread_mutex_t join_lock;
+    green_waitq joiners;
+    bool exited;
+};
+
+typedef struct green_config {
+    int workers;                /* 0: one per online CPU */
+} green_config;
+
+green_sched *green_sched_new(const green_config *cfg);
+/* Start the workers (the calling thread is not one of them). */
+int green_sched_start(green_sched *s);
+/* Stop: the workers finish their current slices and exit; blocks until
+ * they have.  Processes still alive are freed (their free callback runs). */
+void green_sched_stop(green_sched *s);
+void green_sched_free(green_sched *s);
+int green_sched_workers(const green_sched *s);
+/* Number of processes spawned and not yet exited. */
+long green_sched_live(const green_sched *s);
+/* True when every worker is idle and nothing is queued: every live
+ * process is parked.  A snapshot, for benchmarks and tests. */
+bool green_sched_quiescent(green_sched *s);
+/* Block the calling (non-worker) thread until no process is alive. */
+void green_sched_wait_all(green_sched *s);
+
+/* Initialize p (the caller embeds green_proc in its own struct or
+ * allocates it) and make it runnable.  The scheduler holds a reference
+ * until the process exits; the caller gets one more (release it with
+ * green_release). */
+void green_spawn(green_sched *s, green_proc *p, green_run_fn run, green_free_fn free_fn, void *data);
+void green_retain(green_proc *p);
+void green_release(green_proc *p);
+
+/* Make a parked process runnable.  Safe on a process that is running (it
+ * will run again instead of parking), runnable (no-op) or exited (no-op). */
+void green_wake(green_proc *p);
+
+/* Ask p to stop: sets its cancelled flag and wakes it; its run function
+ * must check green_cancelled() and return GREEN_EXIT.  A blocked process
+ * is thus reclaimed at once, a running one at its next slice. */
+void green_cancel(green_proc *p);
+static inline bool green_cancelled(const green_proc *p)
+{
+    return atomic_load_explicit(&p->cancelled, memory_order_relaxed);
+}
+
+/* The process running on this thread, or NULL off the workers. */
+green_proc *green_self(void);
+
+/* Inside a run function: arrange to be woken after ns nanoseconds, then
+ * return GREEN_BLOCK. */
+void green_sleep(green_proc *p, uint64_t ns);
+/* Inside a run function: arrange to be woken when fd is ready (IO_READ /
+ * IO_WRITE from io.h), then return GREEN_BLOCK.  Returns -errno if the fd
+ * cannot be watched. */
+int green_wait_fd(green_proc *p, int fd, unsigned interest);
+/* Forget fd before closing it (any worker may hold its registration). */
+void green_forget_fd(green_sched *s, int fd);
+
+/* Join: if `target` has exited, returns true and *status_out is its exit
+ * status.  Otherwise registers `self` as a joiner and returns false: the
+ * caller returns GREEN_BLOCK and retries when woken. */
+bool green_join(green_proc *self, green_proc *target, int *status_out);
+
+/* Wait queues: push/remove under q->lock, which the caller holds. */
+void green_waitq_init(green_waitq *q, pthread_mutex_t *lock);
+void green_waitq_push(green_waitq *q, green_proc *p);
+green_proc *green_waitq_pop(green_waitq *q);
+/* Remove p from whatever queue it waits on (takes that queue's lock). */
+void green_unwait(green_proc *p);
+/* Wake every process on q (caller holds q->lock). */
+void green_waitq_wake_all(green_waitq *q);
+
+#endif

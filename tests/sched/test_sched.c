@@ -1,0 +1,319 @@
+/*
+ * test_sched.c - the scheduler and channels (green/), with C processes
+ * written as step functions, and wasm processes (vm/process.c) for
+ * preemption.  Every test has a timeout: a hang is a failure.
+ */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "green.h"
+#include "chan.h"
+#include "process.h"
+#include "exec.h"
+
+/* {====== C processes */
+
+typedef struct cproc {
+    green_proc g;
+    int state;                  /* the step function's program counter */
+    long a, b;                  /* its variables */
+    void *ptr;
+    atomic_long *counter;
+} cproc;
+
+static void cproc_free(green_proc *g) { free(g); }
+
+static cproc *cspawn(green_sched *s, green_run_fn fn, atomic_long *counter, void *ptr)
+{
+    cproc *c = calloc(1, sizeof *c);
+    cr_assert(c);
+    c->counter = counter;
+    c->ptr = ptr;
+    green_spawn(s, &c->g, fn, cproc_free, c);
+    return c;
+}
+
+static green_sched *start(int workers)
+{
+    green_config cfg = { .workers = workers };
+    green_sched *s = green_sched_new(&cfg);
+    cr_assert(s);
+    cr_assert_eq(green_sched_start(s), 0);
+    return s;
+}
+
+static void finish(green_sched *s)
+{
+    green_sched_wait_all(s);
+    green_sched_stop(s);
+    green_sched_free(s);
+}
+
+/* }====== */
+
+/* Yields 100 times, then counts itself done. */
+static green_step yielder(green_proc *g)
+{
+    cproc *c = (cproc *)g;
+    if (c->a++ < 100)
+        return GREEN_YIELD;
+    atomic_fetch_add(c->counter, 1);
+    return GREEN_EXIT;
+}
+
+static void many_yielders(int workers)
+{
+    green_sched *s = start(workers);
+    atomic_long done = 0;
+    for (int i = 0; i < 10000; i++)
+        green_release(&cspawn(s, yielder, &done, NULL)->g);
+    finish(s);
+    cr_assert_eq(done, 10000);
+}
+
+Test(sched, ten_thousand_processes_yield_100_times_one_worker, .timeout = 30) { many_yielders(1); }
+Test(sched, ten_thousand_processes_yield_100_times_two_workers, .timeout = 30) { many_yielders(2); }
+
+/* Sleeps a->ms, then appends its id (b) to the shared order array. */
+static atomic_int order_next;
+static int order[3];
+static green_step sleeper(green_proc *g)
+{
+    cproc *c = (cproc *)g;
+    if (c->state++ == 0) {
+        green_sleep(g, (uint64_t)c->a * 1000000u);
+        return GREEN_BLOCK;
+    }
+    order[atomic_fetch_add(&order_next, 1)] = (int)c->b;
+    return GREEN_EXIT;
+}
+
+Test(sched, sleeps_end_in_deadline_order, .timeout = 10)
+{
+    green_sched *s = start(1);
+    long ms[3] = { 60, 20, 40 };
+    for (int i = 0; i < 3; i++) {
+        cproc *c = calloc(1, sizeof *c);
+        c->a = ms[i];
+        c->b = i;
+        green_spawn(s, &c->g, sleeper, cproc_free, c);
+        green_release(&c->g);
+    }
+    finish(s);
+    cr_assert_eq(order[0], 1);
+    cr_assert_eq(order[1], 2);
+    cr_assert_eq(order[2], 0);
+}
+
+/* {====== channels */
+
+/* Receives from channel ptr until closed; a = count, b = sum. */
+static atomic_long recv_sum;
+static green_step receiver(green_proc *g)
+{
+    cproc *c = (cproc *)g;
+    green_chan *ch = c->ptr;
+    for (;;) {
+        void *item;
+        int r = green_chan_recv(ch, g, &item);
+        if (r == GREEN_CHAN_BLOCKED)
+            return GREEN_BLOCK;
+        if (r == GREEN_CHAN_CLOSED) {
+            atomic_fetch_add(&recv_sum, c->b);
+            atomic_fetch_add(c->counter, c->a);
+            green_chan_drop_receiver(ch);
+            return GREEN_EXIT;
+        }
+        c->a++;
+        c->b += (long)(intptr_t)item;
+        if (c->a % 7 == 0)
+            return GREEN_YIELD;         /* interleave with the others */
+    }
+}
+
+/* Sends 1..1000 on channel ptr, then drops its sender handle. */
+static green_step sender(green_proc *g)
+{
+    cproc *c = (cproc *)g;
+    green_chan *ch = c->ptr;
+    while (c->a < 1000) {
+        int r = green_chan_send(ch, g, (void *)(intptr_t)(c->a + 1));
+        if (r == GREEN_CHAN_BLOCKED)
+            return GREEN_BLOCK;
+        cr_assert_eq(r, GREEN_CHAN_OK);
+        c->a++;
+    }
+    green_chan_drop_sender(ch);
+    return GREEN_EXIT;
+}
+
+static void many_to_many(int workers, size_t bound)
+{
+    green_sched *s = start(workers);
+    green_chan *ch = green_chan_new(bound, NULL);
+    cr_assert(ch);
+    atomic_long received = 0;
+    recv_sum = 0;
+    /* 4 senders and 4 receivers: the channel starts with one handle of
+     * each, so add three more of each. */
+    for (int i = 0; i < 3; i++) {
+        green_chan_add_sender(ch);
+        green_chan_add_receiver(ch);
+    }
+    for (int i = 0; i < 4; i++) {
+        green_release(&cspawn(s, receiver, &received, ch)->g);
+        green_release(&cspawn(s, sender, NULL, ch)->g);
+    }
+    finish(s);
+    cr_assert_eq(received, 4000);
+    cr_assert_eq(recv_sum, 4 * 1000 * 1001 / 2);
+}
+
+Test(chan, many_senders_many_receivers_unbounded, .timeout = 20) { many_to_many(2, 0); }
+Test(chan, many_senders_many_receivers_bounded, .timeout = 20) { many_to_many(2, 3); }
+Test(chan, many_senders_many_receivers_one_worker, .timeout = 20) { many_to_many(1, 1); }
+
+Test(chan, bounded_send_blocks_when_full)
+{
+    green_chan *ch = green_chan_new(2, NULL);
+    cr_assert_eq(green_chan_send(ch, NULL, (void *)1), GREEN_CHAN_OK);
+    cr_assert_eq(green_chan_send(ch, NULL, (void *)2), GREEN_CHAN_OK);
+    cr_assert_eq(green_chan_send(ch, NULL, (void *)3), GREEN_CHAN_BLOCKED);
+    cr_assert_eq(green_chan_len(ch), 2);
+    void *item;
+    cr_assert_eq(green_chan_recv(ch, NULL, &item), GREEN_CHAN_OK);
+    cr_assert_eq(item, (void *)1);
+    cr_assert_eq(green_chan_send(ch, NULL, (void *)3), GREEN_CHAN_OK);
+    green_chan_drop_sender(ch);
+    green_chan_drop_receiver(ch);
+}
+
+static int freed_items;
+static void count_free(void *item) { (void)item; freed_items++; }
+
+Test(chan, close_semantics)
+{
+    green_chan *ch = green_chan_new(0, count_free);
+    void *item;
+    cr_assert_eq(green_chan_recv(ch, NULL, &item), GREEN_CHAN_BLOCKED);
+    cr_assert_eq(green_chan_send(ch, NULL, (void *)7), GREEN_CHAN_OK);
+    green_chan_drop_sender(ch);
+    /* Senders gone: what is queued can still be received, then closed. */
+    cr_assert_eq(green_chan_recv(ch, NULL, &item), GREEN_CHAN_OK);
+    cr_assert_eq(item, (void *)7);
+    cr_assert_eq(green_chan_recv(ch, NULL, &item), GREEN_CHAN_CLOSED);
+    green_chan_drop_receiver(ch);
+
+    ch = green_chan_new(0, count_free);
+    green_chan_drop_receiver(ch);
+    cr_assert_eq(green_chan_send(ch, NULL, (void *)1), GREEN_CHAN_CLOSED);
+    green_chan_drop_sender(ch);
+
+    freed_items = 0;
+    ch = green_chan_new(0, count_free);
+    green_chan_send(ch, NULL, (void *)1);
+    green_chan_send(ch, NULL, (void *)2);
+    green_chan_drop_sender(ch);
+    green_chan_drop_receiver(ch);       /* frees the two queued items */
+    cr_assert_eq(freed_items, 2);
+}
+
+/* Waits forever on an empty channel (whose sender is kept alive). */
+static green_step forever_receiver(green_proc *g)
+{
+    cproc *c = (cproc *)g;
+    if (green_cancelled(g)) {
+        atomic_fetch_add(c->counter, 1);
+        return GREEN_EXIT;
+    }
+    void *item;
+    int r = green_chan_recv(c->ptr, g, &item);
+    cr_assert_eq(r, GREEN_CHAN_BLOCKED);
+    return GREEN_BLOCK;
+}
+
+Test(sched, cancel_reclaims_a_blocked_process, .timeout = 10)
+{
+    green_sched *s = start(2);
+    green_chan *ch = green_chan_new(0, NULL);
+    atomic_long cancelled = 0;
+    cproc *c = cspawn(s, forever_receiver, &cancelled, ch);
+    while (green_chan_len(ch) == 0 && atomic_load(&c->g.state) != 3 /* PARKED */)
+        usleep(1000);
+    green_cancel(&c->g);
+    green_release(&c->g);
+    finish(s);
+    cr_assert_eq(cancelled, 1);
+    green_chan_drop_sender(ch);
+    green_chan_drop_receiver(ch);
+}
+
+/* }====== */
+
+/* {====== wasm processes */
+
+static lvm_module *load_wat(const char *wat)
+{
+    char in[] = "/tmp/lvm-sched-XXXXXX.wat";
+    int fd = mkstemps(in, 4);
+    cr_assert(fd >= 0);
+    cr_assert(write(fd, wat, strlen(wat)) == (ssize_t)strlen(wat));
+    close(fd);
+    char out[sizeof in + 8], cmd[256];
+    snprintf(out, sizeof out, "%s.wasm", in);
+    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", in, out);
+    cr_assert(system(cmd) == 0);
+    FILE *f = fopen(out, "rb");
+    static uint8_t buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    unlink(in);
+    unlink(out);
+    lvm_diag d;
+    lvm_module *m = lvm_module_load(buf, n, &d);
+    cr_assert(m, "%s", d.message);
+    return m;
+}
+
+static const char *procs_wat =
+    "(module\n"
+    " (func (export \"spin\") (loop $l (br $l)))\n"
+    " (func (export \"count\") (param $n i32) (result i32) (local $i i32)\n"
+    "  (block $d (loop $l (br_if $d (i32.ge_u (local.get $i) (local.get $n)))\n"
+    "   (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))\n"
+    "  (local.get $i)))";
+
+/* An endless loop on the only worker does not keep others from running. */
+Test(sched, endless_loop_is_preempted_on_one_worker, .timeout = 20)
+{
+    green_sched *s = start(1);
+    lvm_module *m = load_wat(procs_wat);
+    lvm_diag d;
+    lvm_process *spin = lvm_process_spawn(s, m, NULL, "spin", NULL, NULL, &d);
+    cr_assert(spin, "%s", d.message);
+    lvm_process *counters[50];
+    for (int i = 0; i < 50; i++) {
+        lvm_val n = { .i64 = 100000 };
+        counters[i] = lvm_process_spawn(s, m, NULL, "count", &n, NULL, &d);
+        cr_assert(counters[i], "%s", d.message);
+    }
+    /* All counters finish although `spin` never does. */
+    while (green_sched_live(s) > 1)
+        usleep(1000);
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(counters[i]->result, LVM_OK);
+        cr_assert_eq(counters[i]->thread->stack[0].i32, 100000);
+        lvm_process_release(counters[i]);
+    }
+    /* Cancel a running process: it stops at its next slice. */
+    green_cancel(&spin->g);
+    finish(s);
+    cr_assert_eq(spin->result, LVM_ERR_TRAP_EXIT);
+    lvm_process_release(spin);
+    lvm_module_release(m);
+}
+
+/* }====== */

@@ -1,0 +1,87 @@
+/*
+ * process.c - wasm instances as green processes (see process.h).
+ */
+#include "process.h"
+#include "../exec/exec.h"
+
+#include <string.h>
+
+static green_step process_run(green_proc *g)
+{
+    lvm_process *p = (lvm_process *)g;
+    if (green_cancelled(g)) {
+        p->result = LVM_ERR_TRAP_EXIT;
+    } else {
+        lvm_err err = exec_run(p->thread);
+        if (err == LVM_ERR_YIELD)
+            return GREEN_YIELD;
+        if (err == LVM_ERR_BLOCK)
+            return GREEN_BLOCK;
+        p->result = err;
+    }
+    g->exit_status = p->result == LVM_OK ? 0 : 1;
+    if (p->on_exit)
+        p->on_exit(p);
+    return GREEN_EXIT;
+}
+
+static void process_free(green_proc *g)
+{
+    lvm_process *p = (lvm_process *)g;
+    lvm_thread_free(p->thread);
+    lvm_store_free(p->store);
+    free(p);
+}
+
+lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
+                               const char *entry, const lvm_val *args,
+                               const lvm_process_config *cfg, lvm_diag *diag)
+{
+    lvm_process *p = calloc(1, sizeof *p);
+    if (!p) {
+        lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+        return NULL;
+    }
+    p->store = lvm_store_new();
+    p->thread = lvm_thread_new(cfg ? cfg->thread : NULL);
+    if (!p->store || !p->thread) {
+        lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+        goto fail;
+    }
+    if (cfg) {
+        p->user = cfg->user;
+        p->on_exit = cfg->on_exit;
+    }
+    /* The start function, if any, runs here on the spawner's thread of
+     * control (it is part of instantiation). */
+    if (lvm_instantiate(p->store, l, m, p->thread, &p->inst, diag) != LVM_OK)
+        goto fail;
+    lvm_extern ext;
+    if (!lvm_instance_export(p->inst, entry, &ext) || ext.kind != LVM_EXTERN_FUNC) {
+        lvm_diag_set(diag, LVM_ERR_UNKNOWN_EXPORT, LVM_NO_OFFSET, ": no function \"%s\"", entry);
+        goto fail;
+    }
+    p->entry = ext.u.func;
+    if (p->entry->host) {
+        lvm_diag_set(diag, LVM_ERR_NOT_IMPLEMENTED, LVM_NO_OFFSET,
+                     ": \"%s\" is a host function; a process runs wasm code", entry);
+        goto fail;
+    }
+    lvm_err err = exec_enter(p->thread, p->entry, args);
+    if (err) {
+        lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
+        goto fail;
+    }
+    green_spawn(s, &p->g, process_run, process_free, p);
+    return p;
+fail:
+    lvm_thread_free(p->thread);
+    lvm_store_free(p->store);
+    free(p);
+    return NULL;
+}
+
+void lvm_process_release(lvm_process *p)
+{
+    green_release(&p->g);
+}

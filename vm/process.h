@@ -1,0 +1,49 @@
+/*
+ * process.h - a wasm instance run as a green process.
+ *
+ * An lvm_process owns one store (its instance, memory, tables, globals),
+ * one execution thread, and the green_proc the scheduler runs.  Its run
+ * function is one exec_run slice: a spent reduction budget is a
+ * GREEN_YIELD, a host call that waits is a GREEN_BLOCK, returning from the
+ * entry function or a trap is GREEN_EXIT.  That is the whole bridge between
+ * the engine (exec/) and the scheduler (green/), which know nothing of each
+ * other.
+ */
+#ifndef LVM_PROCESS_H
+#define LVM_PROCESS_H
+
+#include "vm.h"
+#include "../green/green.h"
+
+typedef struct lvm_process {
+    green_proc g;               /* first: a green_proc * is an lvm_process * */
+    lvm_store *store;
+    lvm_instance *inst;
+    lvm_thread *thread;
+    lvm_func *entry;
+    lvm_err result;             /* LVM_OK, or the trap that ended it */
+    void *user;                 /* the embedder's (e.g. the lunatic state) */
+    void (*on_exit)(struct lvm_process *p);
+} lvm_process;
+
+typedef struct lvm_process_config {
+    const lvm_thread_config *thread;
+    void *user;
+    void (*on_exit)(lvm_process *p);    /* called on its worker as it ends */
+} lvm_process_config;
+
+/* Instantiate m in a fresh store (imports through l) and spawn a process
+ * that calls the export `entry` with args.  The caller receives one
+ * reference (lvm_process_release).  On failure returns NULL with diag. */
+lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
+                               const char *entry, const lvm_val *args,
+                               const lvm_process_config *cfg, lvm_diag *diag);
+void lvm_process_release(lvm_process *p);
+
+/* The process running the current host call (NULL outside processes). */
+static inline lvm_process *lvm_process_self(void)
+{
+    return (lvm_process *)green_self();
+}
+
+#endif
