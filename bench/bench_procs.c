@@ -288,10 +288,10 @@ static double ring(int procs, long laps)
 
 /* Spawn n processes that block in bench.wait; report the RSS growth per
  * process and the time to start them, release them and see them finish. */
-static void idle(long n, const char *mem_name, const char *time_name)
+static void idle(lvm_module *m, long n, const char *mem_name, const char *time_name,
+                 const char *total_name)
 {
     green_sched *s = start(1);
-    lvm_module *m = load(wait_wasm, sizeof wait_wasm);
     green_chan *ch = green_chan_new(0, NULL);
     lvm_store *hs = lvm_store_new();
     lvm_linker *l = lvm_linker_new();
@@ -320,13 +320,28 @@ static void idle(long n, const char *mem_name, const char *time_name)
     printf("bench: %s %.0f bytes\n", mem_name, (double)(rss1 - rss0) / (double)n);
     if (time_name)
         printf("bench: %s %.0f ms\n", time_name, t / 1e6);
+    if (total_name)
+        printf("bench: %s %.2f GiB\n", total_name, (double)rss1 / (1 << 30));
     fflush(stdout);
     green_sched_stop(s);
     green_sched_free(s);
     green_chan_drop_receiver(ch);
     lvm_linker_free(l);
     lvm_store_free(hs);
-    lvm_module_release(m);
+}
+
+/* The minimal C guest (bench/guests/idle.c), committed built. */
+static lvm_module *load_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "bench_procs: cannot open %s (run from the repository root)\n", path);
+        exit(1);
+    }
+    static uint8_t buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return load(buf, n);
 }
 
 /* }====== */
@@ -359,9 +374,17 @@ int main(int argc, char **argv)
     printf("bench: ring_hop %.0f ns\n", median(v, 3));
     fflush(stdout);
 
-    idle(100000, "idle_proc_100k", NULL);
+    lvm_module *wait = load(wait_wasm, sizeof wait_wasm);
+    idle(wait, 100000, "idle_proc_100k", NULL, NULL);
     if (!quick)
-        idle(1000000, "idle_proc_1m", "start_finish_1m");
+        idle(wait, 1000000, "idle_proc_1m", "start_finish_1m", NULL);
+    lvm_module_release(wait);
+    /* With a C guest's own memory: 2 pages of linear memory, of which the
+     * guest touches what its stack and data use. */
+    lvm_module *cguest = load_file("bench/guests/idle.wasm");
+    idle(cguest, quick ? 100000 : 1000000, quick ? "idle_cguest_100k" : "idle_cguest_1m", NULL,
+         quick ? "rss_cguest_100k" : "rss_cguest_1m");
+    lvm_module_release(cguest);
     lvm_module_release(empty);
     return 0;
 }

@@ -8,9 +8,11 @@
  * This file is an embedder like any other: it uses only the public API
  * (vm/lvm.h) and the WASI host functions (wasi/wasi.h).  `run` is the whole
  * life of a program in order: read the file, decode and validate it
- * (lvm_module_load), create a store, a linker and a thread, register WASI,
- * instantiate (which also runs the module's start function, if any), call
- * the export `_start`, and turn the way it ended into an exit status.
+ * (lvm_module_load), register WASI, start the scheduler, spawn the main
+ * process (instantiating runs the module's start function, if any) that
+ * runs the export `_start`, wait for it to end, and turn the way it ended
+ * into an exit status.  Besides lvm.h it uses vm/process.h, the bridge
+ * that runs an instance as a green process.
  *
  * Exit status (ABI decisions D1, D3, D4; D16 for the arguments):
  *   0     _start returned
@@ -30,10 +32,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "base.h"     /* lvm.h, plus LVM_EXTERN_FUNC and friends */
+#include "process.h"  /* running an instance as a green process */
 #include "wasi.h"
 
 #define LVM_VERSION "0.1.0"
+
+/* `lvm run` options (0: the default). */
+typedef struct run_options {
+    long workers;               /* scheduler threads: online CPUs */
+    long reductions;            /* per slice: 4000, BEAM's CONTEXT_REDS */
+    long max_memory_pages;      /* per process: the module's own maximum */
+} run_options;
 
 /* Exit statuses of the command line itself (see the header comment). */
 enum { EXIT_TRAP = 134, EXIT_USAGE = 2 };
@@ -45,8 +57,11 @@ static const char usage_text[] =
     "       lvm --help | --version\n"
     "\n"
     "Options of run (they go before FILE.wasm):\n"
-    "  -h, --help   show this help\n"
-    "  --           end of options (for a FILE.wasm that starts with '-')\n"
+    "  --workers N       scheduler threads (default: one per online CPU)\n"
+    "  --reductions N    reductions per time slice (default 4000)\n"
+    "  --max-memory P    linear memory limit per process, in 64 KiB pages\n"
+    "  -h, --help        show this help\n"
+    "  --                end of options (for a FILE.wasm that starts with '-')\n"
     "\n"
     "Everything after FILE.wasm goes to the program unchanged; it sees\n"
     "FILE.wasm as its argv[0].  The environment it sees is empty.\n"
@@ -136,16 +151,13 @@ static lvm_module *load_module(const char *path)
 /* {====== run */
 
 /* A trap: the reason, then the frames, innermost first. */
-static void print_trap(const char *reason, const lvm_thread *t)
+static void print_trap(const char *reason, const char *frames)
 {
-    char frames[8192];
-    frames[0] = '\0';
     fprintf(stderr, "lvm: trap: %s\n", reason);
-    if (lvm_thread_backtrace(t, frames, sizeof frames) > 0) {
-        frames[sizeof frames - 1] = '\0';
-        size_t n = strlen(frames);
+    size_t n = strlen(frames);
+    if (n) {
         fputs(frames, stderr);
-        if (n && frames[n - 1] != '\n')
+        if (frames[n - 1] != '\n')
             fputc('\n', stderr);
     }
 }
@@ -175,13 +187,13 @@ static void print_unknown_import(const char *path, const lvm_diag *d)
 /* Turn a failed instantiate or invoke into the exit status, reporting it.
  * diag is NULL for invoke, which has only the error code. */
 static int failure_status(const char *path, lvm_err err, const lvm_diag *diag,
-                          const lvm_thread *t, const wasi_ctx *ctx)
+                          const char *backtrace, const wasi_ctx *ctx)
 {
     uint32_t code;
     if (err == LVM_ERR_TRAP_EXIT && wasi_exit_code(ctx, &code))
         return (int)(code & 0xff);
     if (lvm_err_is_trap(err)) {
-        print_trap(diag ? diag->message : lvm_strerror(err), t);
+        print_trap(diag ? diag->message : lvm_strerror(err), backtrace);
         return EXIT_TRAP;
     }
     if (err == LVM_ERR_UNKNOWN_IMPORT && diag)
@@ -193,60 +205,99 @@ static int failure_status(const char *path, lvm_err err, const lvm_diag *diag,
     return EXIT_FAILURE;
 }
 
-/* Instantiate the module with WASI and call its _start.  guest_argv[0] is
- * the file name; returns the exit status. */
-static int run_module(const char *path, lvm_module *m, int guest_argc, char **guest_argv)
+/* The main process has ended: wake the thread waiting in run_module. */
+typedef struct main_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+} main_wait;
+
+static void main_exited(lvm_process *p)
+{
+    main_wait *w = p->user;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Run the module's _start as the main process on a scheduler of `workers`
+ * threads; lvm ends when the main process ends (ABI D1).  guest_argv[0]
+ * is the file name; returns the exit status. */
+static int run_module(const char *path, lvm_module *m, int guest_argc, char **guest_argv,
+                      const run_options *o)
 {
     int status = EXIT_FAILURE;
     wasi_ctx *ctx = wasi_ctx_new(guest_argc, (const char *const *)guest_argv, 0, NULL);
-    lvm_store *s = lvm_store_new();
+    lvm_store *host = lvm_store_new();          /* the WASI host functions */
     lvm_linker *l = lvm_linker_new();
-    lvm_thread *t = lvm_thread_new(NULL);
-    if (!ctx || !s || !l || !t) {
+    green_config gc = { .workers = o->workers };
+    green_sched *sched = green_sched_new(&gc);
+    lvm_process *p = NULL;
+    if (!ctx || !host || !l || !sched || green_sched_start(sched) != 0) {
         fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
         goto out;
     }
-    lvm_err err = wasi_define(ctx, s, l);
+    lvm_err err = wasi_define(ctx, host, l);
     if (err != LVM_OK) {
         fprintf(stderr, "lvm: %s\n", lvm_strerror(err));
         goto out;
     }
 
-    lvm_instance *inst = NULL;
-    lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
-    err = lvm_instantiate(s, l, m, t, &inst, &diag);
-    if (err != LVM_OK) {
-        status = failure_status(path, err, &diag, t, ctx);
-        goto out;
-    }
-
     /* A WASI command exports `_start: [] -> []`.  A module without it is a
      * library (or a WASI "reactor"), which lvm cannot run on its own. */
-    lvm_extern start;
-    if (!lvm_instance_export(inst, "_start", &start) || start.kind != LVM_EXTERN_FUNC) {
+    lvm_functype ft;
+    if (!lvm_module_export_functype(m, "_start", &ft)) {
         fprintf(stderr, "lvm: %s: no exported function `_start`: "
                 "lvm runs WASI commands, and this module is not one\n", path);
         goto out;
     }
-    const lvm_functype *ft = lvm_func_type(start.u.func);
-    if (ft->nparams != 0 || ft->nresults != 0) {
+    if (ft.nparams != 0 || ft.nresults != 0) {
         fprintf(stderr, "lvm: %s: `_start` must take no parameters and return nothing\n", path);
         goto out;
     }
-    lvm_val none[1] = { { .bits = 0 } };   /* no arguments, no results */
-    err = lvm_invoke(t, start.u.func, none, none);
-    status = err == LVM_OK ? EXIT_SUCCESS : failure_status(path, err, NULL, t, ctx);
+
+    main_wait w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
+    lvm_thread_config tc = { .reductions = (int32_t)o->reductions };
+    char frames[8192] = "";
+    lvm_process_config pc = {
+        .thread = &tc, .user = &w, .on_exit = main_exited,
+        .backtrace = frames, .backtrace_size = sizeof frames,
+        .memory_limit_pages = (uint32_t)o->max_memory_pages,
+    };
+    lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
+    /* Instantiation (with the start function) happens here; then _start
+     * runs on the workers. */
+    p = lvm_process_spawn(sched, m, l, "_start", NULL, &pc, &diag);
+    if (!p) {
+        status = failure_status(path, diag.err, &diag, frames, ctx);
+        goto out;
+    }
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    if (p->result == LVM_OK) {
+        status = EXIT_SUCCESS;
+    } else {
+        lvm_thread_backtrace(p->thread, frames, sizeof frames);
+        status = failure_status(path, p->result, NULL, frames, ctx);
+    }
 
 out:
     /* Everything is freed even on the way out, so that leak checkers
      * (make asan) see a clean exit on every path. */
-    if (t)
-        lvm_thread_free(t);
+    if (sched) {
+        green_sched_stop(sched);        /* other processes end with main */
+        green_sched_free(sched);
+    }
+    if (p)
+        lvm_process_release(p);
     if (l)
         lvm_linker_free(l);
-    if (s)
-        lvm_store_free(s);              /* the instance and host functions */
-    wasi_ctx_free(ctx);                 /* after the store that points to it */
+    if (host)
+        lvm_store_free(host);
+    wasi_ctx_free(ctx);                 /* after the stores that point to it */
     return status;
 }
 
@@ -254,6 +305,7 @@ out:
  * "run". */
 static int cmd_run(int argc, char **argv)
 {
+    run_options o = { 0, 0, 0 };
     int i = 0;
     for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
         if (strcmp(argv[i], "--") == 0) {
@@ -264,7 +316,21 @@ static int cmd_run(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_SUCCESS;
         }
-        return usage_error("unknown option ", argv[i]);
+        long *target = strcmp(argv[i], "--workers") == 0       ? &o.workers
+                     : strcmp(argv[i], "--reductions") == 0    ? &o.reductions
+                     : strcmp(argv[i], "--max-memory") == 0    ? &o.max_memory_pages
+                     : NULL;
+        if (!target)
+            return usage_error("unknown option ", argv[i]);
+        if (i + 1 >= argc)
+            return usage_error("missing value for ", argv[i]);
+        char *end;
+        errno = 0;
+        long v = strtol(argv[i + 1], &end, 10);
+        if (errno || *end || end == argv[i + 1] || v < 1 || v > 65536 * 16)
+            return usage_error("not a positive number: ", argv[i + 1]);
+        *target = v;
+        i++;
     }
     if (i >= argc)
         return usage_error("run: missing FILE.wasm", "");
@@ -277,7 +343,7 @@ static int cmd_run(int argc, char **argv)
     lvm_module *m = load_module(path);
     if (!m)
         return EXIT_FAILURE;
-    int status = run_module(path, m, argc - i, argv + i);
+    int status = run_module(path, m, argc - i, argv + i, &o);
     lvm_module_release(m);
     return status;
 }

@@ -16,7 +16,28 @@
  * its state is a few words plus heap-allocated frames, so a slice that ends
  * simply returns to the worker's loop and a process that is not running owns
  * no native stack at all.  This is the central design decision of lvm's
- * processes (see green/sched.c for the alternatives that were measured).
+ * processes.  The options, measured on the 2-core development machine
+ * (bench/bench_green.c, bench/bench_procs.c, the design notes):
+ *
+ *   stackful, a private C stack per process: a 64 KiB mmap'd stack with a
+ *     guard page costs ~6 us to create and ~1.9 us per page the process
+ *     touches; at least one or two resident pages (4-8 KiB) per idle
+ *     process, one kernel mapping each (a million would pass Linux's 65,530
+ *     mapping limit); switching costs 8 ns with the assembly switch of
+ *     ctx_x86_64.S (500 ns with glibc's swapcontext).
+ *   stackful, stacks pooled and reused: no syscall per spawn, but still a
+ *     resident stack per parked process.
+ *   stackless (chosen): no stack at all while suspended; an idle wasm
+ *     process costs ~1 KB of lvm's own memory in total (idle_proc_1m), a
+ *     spawn+join ~0.3-1 us, a yield-to-yield switch 12-30 ns (it is a
+ *     return to the worker loop and a deque push/pop, not a register swap).
+ *
+ * The assembly switch (ctx.h) therefore is not on any path of a wasm
+ * process.  It is kept, tested and measured for the one case that needs a
+ * native stack: host code that must suspend in the middle of C (an
+ * embedder's blocking callback), which would borrow a pooled stack for the
+ * duration of the call.  No host function of lvm's needs it: they are
+ * written to be restartable instead (below).
  *
  * Blocking host calls are restartable: a host function that cannot finish
  * (receive on an empty channel) registers the process as a waiter and

@@ -11,7 +11,14 @@ $(BENCH_PROCS): bench/bench_procs.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ bench/bench_procs.c $(LIB) $(LDLIBS)
 
-.PHONY: bench bench-procs
+# The C guest of the memory figures is committed built; this rebuilds it
+# (needs clang, lld and wasi-libc's sysroot).
+bench/guests/%.wasm: bench/guests/%.c
+	$(WASM_CC) --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -Wl,--export=run -o $@ $<
+
+.PHONY: bench bench-procs bench-guests
+bench-guests: $(patsubst %.c,%.wasm,$(wildcard bench/guests/*.c))
+
 bench-procs: $(BENCH_PROCS)
 	$(BENCH_PROCS) $(if $(BENCH_QUICK),--quick)
 

@@ -271,7 +271,7 @@ static lvm_err alloc_arrays(lvm_instance *inst)
     return LVM_OK;
 }
 
-static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst)
+static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *diag)
 {
     const lvm_module *m = inst->module;
     for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
@@ -291,6 +291,10 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst)
     }
     for (uint32_t i = m->nimported_memories; i < m->nmemories; i++) {
         const decode_limits *l = &m->memories[i];
+        if (s->memory_limit_pages && l->min > s->memory_limit_pages)
+            return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET,
+                                ": memory %u needs %u pages, the limit is %u", i, l->min,
+                                s->memory_limit_pages);
         inst->memories[i] = lvm_memory_new(s, l->min, l->max, l->has_max);
         if (!inst->memories[i])
             return LVM_ERR_NO_MEMORY;
@@ -369,9 +373,9 @@ lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *
         if (err)
             return err;
     }
-    err = create_own_objects(s, inst);
+    err = create_own_objects(s, inst, diag);
     if (err)
-        return lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
+        return diag && diag->err == err ? err : lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
     if ((err = init_elems(inst, diag)) || (err = init_datas(inst, diag)))
         return err;
     if (m->start >= 0) {

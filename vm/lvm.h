@@ -107,12 +107,18 @@ typedef struct lvm_extern {
  * NULL and fills diag (err, offset, message). */
 lvm_module *lvm_module_load(const uint8_t *bytes, size_t len, lvm_diag *diag);
 void lvm_module_retain(lvm_module *m);
+/* The type of the exported function `name`, if the module exports one. */
+bool lvm_module_export_functype(const lvm_module *m, const char *name, lvm_functype *out);
 void lvm_module_release(lvm_module *m);   /* frees at the last release */
 
 /* ---- stores and host objects ------------------------------------------ */
 
 lvm_store *lvm_store_new(void);
 void lvm_store_free(lvm_store *s);
+/* Cap every memory created in s at `pages` (0: no cap beyond the module's
+ * own maximum): instantiating a memory whose minimum exceeds it fails, and
+ * memory.grow past it returns -1.  lvm's per-process memory limit. */
+void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages);
 
 /* Host functions.  args_results holds the arguments on entry and must hold
  * the results on return (it has room for max(nparams, nresults) values).

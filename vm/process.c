@@ -51,17 +51,39 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
     if (cfg) {
         p->user = cfg->user;
         p->on_exit = cfg->on_exit;
+        lvm_store_set_memory_limit(p->store, cfg->memory_limit_pages);
     }
     /* The start function, if any, runs here on the spawner's thread of
      * control (it is part of instantiation). */
-    if (lvm_instantiate(p->store, l, m, p->thread, &p->inst, diag) != LVM_OK)
-        goto fail;
-    lvm_extern ext;
-    if (!lvm_instance_export(p->inst, entry, &ext) || ext.kind != LVM_EXTERN_FUNC) {
-        lvm_diag_set(diag, LVM_ERR_UNKNOWN_EXPORT, LVM_NO_OFFSET, ": no function \"%s\"", entry);
+    lvm_err ierr = lvm_instantiate(p->store, l, m, p->thread, &p->inst, diag);
+    if (ierr != LVM_OK) {
+        if (lvm_err_is_trap(ierr) && cfg && cfg->backtrace)
+            lvm_thread_backtrace(p->thread, cfg->backtrace, cfg->backtrace_size);
         goto fail;
     }
-    p->entry = ext.u.func;
+    if (cfg && cfg->entry_is_table_slot) {
+        lvm_table *t = p->inst->module->ntables ? p->inst->tables[0] : NULL;
+        if (!t || t->type != LVM_FUNCREF || cfg->table_slot >= t->size ||
+            !t->elems[cfg->table_slot].ref) {
+            lvm_diag_set(diag, LVM_ERR_TRAP_UNDEFINED_ELEM, LVM_NO_OFFSET,
+                         ": no function in table 0 at %u", cfg->table_slot);
+            goto fail;
+        }
+        p->entry = t->elems[cfg->table_slot].ref;
+        entry = "(table entry)";
+    } else {
+        lvm_extern ext;
+        if (!lvm_instance_export(p->inst, entry, &ext) || ext.kind != LVM_EXTERN_FUNC) {
+            lvm_diag_set(diag, LVM_ERR_UNKNOWN_EXPORT, LVM_NO_OFFSET, ": no function \"%s\"", entry);
+            goto fail;
+        }
+        p->entry = ext.u.func;
+    }
+    if (!args && p->entry->type->nparams) {
+        lvm_diag_set(diag, LVM_ERR_INCOMPATIBLE_IMPORT, LVM_NO_OFFSET,
+                     ": entry \"%s\" takes parameters and none were given", entry);
+        goto fail;
+    }
     if (p->entry->host) {
         lvm_diag_set(diag, LVM_ERR_NOT_IMPLEMENTED, LVM_NO_OFFSET,
                      ": \"%s\" is a host function; a process runs wasm code", entry);

@@ -30,11 +30,25 @@ typedef struct lvm_process_config {
     const lvm_thread_config *thread;
     void *user;
     void (*on_exit)(lvm_process *p);    /* called on its worker as it ends */
+    uint32_t memory_limit_pages;        /* 0: only the module's maximum */
+    bool entry_is_table_slot;           /* run table 0's element table_slot */
+    uint32_t table_slot;                /* instead of the export `entry` */
+    char *backtrace;                    /* if spawning fails with a trap (in */
+    size_t backtrace_size;              /* the start function): its frames */
 } lvm_process_config;
 
 /* Instantiate m in a fresh store (imports through l) and spawn a process
- * that calls the export `entry` with args.  The caller receives one
- * reference (lvm_process_release).  On failure returns NULL with diag. */
+ * that calls the export `entry` (or, with cfg->entry_is_table_slot, the
+ * function in element table_slot of table 0: how lunatic spawns a closure)
+ * with args (NULL: it takes none).  The spawner passes a context - a first
+ * message, a channel - through cfg->user.  Detaching is releasing the
+ * spawner's reference; joining is green_join on p->g.  The
+ * caller receives one reference (lvm_process_release).  On failure returns
+ * NULL with diag: LVM_ERR_UNKNOWN_EXPORT if there is no such function,
+ * LVM_ERR_INCOMPATIBLE_IMPORT ("entry ...") if it takes parameters and
+ * args is NULL, else the instantiation's error.  Results, if any, are left
+ * in p->thread->stack[0..] when it ends.
+ * Host functions of l may live in any store that outlives the process. */
 lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                                const char *entry, const lvm_val *args,
                                const lvm_process_config *cfg, lvm_diag *diag);

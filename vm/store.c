@@ -74,6 +74,19 @@ lvm_module *lvm_module_load(const uint8_t *bytes, size_t len, lvm_diag *diag)
     return m;
 }
 
+bool lvm_module_export_functype(const lvm_module *m, const char *name, lvm_functype *out)
+{
+    size_t len = strlen(name);
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const decode_export *e = &m->exports[i];
+        if (e->kind == LVM_EXTERN_FUNC && e->name_len == len && memcmp(e->name, name, len) == 0) {
+            *out = m->types[m->funcs[e->index].type];
+            return true;
+        }
+    }
+    return false;
+}
+
 void lvm_module_retain(lvm_module *m)
 {
     __atomic_add_fetch(&m->refcount, 1, __ATOMIC_RELAXED);
@@ -162,20 +175,27 @@ lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void
 static void memory_free(void *p)
 {
     lvm_memory *m = p;
-    free(m->data);
+    vm_pool_free(m->data, m->cap, m->dirty_end);
     free(m);
+}
+
+void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages)
+{
+    s->memory_limit_pages = pages;
 }
 
 lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages, bool has_max)
 {
-    if (min_pages > LVM_MAX_PAGES)
+    uint32_t limit = s->memory_limit_pages ? s->memory_limit_pages : LVM_MAX_PAGES;
+    if (min_pages > LVM_MAX_PAGES || min_pages > limit)
         return NULL;
     lvm_memory *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->max_pages = has_max && max_pages < LVM_MAX_PAGES ? max_pages : LVM_MAX_PAGES;
+    m->limit_pages = limit;
     if (min_pages) {
-        m->data = calloc(min_pages, LVM_PAGE_SIZE);
+        m->data = vm_pool_alloc((size_t)min_pages * LVM_PAGE_SIZE, &m->cap, &m->dirty_end);
         if (!m->data) {
             free(m);
             return NULL;
@@ -198,18 +218,35 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
     uint32_t old = m->pages;
     if (delta == 0)
         return old;
-    if ((uint64_t)old + delta > m->max_pages)
+    uint64_t pages = (uint64_t)old + delta;
+    if (pages > m->max_pages || pages > m->limit_pages)
         return -1;
-    uint64_t size = (uint64_t)(old + delta) * LVM_PAGE_SIZE;
-    if (size > SIZE_MAX)
+    uint64_t size = pages * LVM_PAGE_SIZE;
+    if (size > SIZE_MAX / 2)
         return -1;
-    uint8_t *d = realloc(m->data, (size_t)size);
-    if (!d)
-        return -1;                  /* out of host memory: grow fails, as allowed */
-    memset(d + m->size, 0, (size_t)(size - m->size));
-    m->data = d;
+    if (size <= m->cap) {
+        /* Room in the block: zero what a previous owner may have left in
+         * the part that now becomes visible. */
+        if (m->dirty_end > m->size) {
+            size_t end = m->dirty_end < size ? m->dirty_end : (size_t)size;
+            memset(m->data + m->size, 0, end - (size_t)m->size);
+        }
+    } else {
+        size_t cap, dirty_end;
+        uint8_t *d = vm_pool_alloc((size_t)size, &cap, &dirty_end);
+        if (!d)
+            return -1;              /* out of host memory: grow fails, as allowed */
+        if (m->size)
+            memcpy(d, m->data, (size_t)m->size);
+        vm_pool_free(m->data, m->cap, m->dirty_end);
+        m->data = d;
+        m->cap = cap;
+        m->dirty_end = dirty_end;
+    }
+    if (m->dirty_end < size)
+        m->dirty_end = (size_t)size;
     m->size = size;
-    m->pages = old + delta;
+    m->pages = (uint32_t)pages;
     return old;
 }
 

@@ -37,10 +37,18 @@ struct lvm_func {
 };
 
 struct lvm_memory {
-    uint8_t *data;
+    uint8_t *data;              /* a block from mempool.c (NULL: 0 pages) */
     uint64_t size;              /* bytes; always pages * 64 KiB */
     uint32_t pages, max_pages;  /* max_pages is LVM_MAX_PAGES when unbounded */
+    uint32_t limit_pages;       /* the store's per-process limit */
+    size_t cap;                 /* the block's size */
+    size_t dirty_end;           /* below this the block may be non-zero */
 };
+
+/* Linear-memory blocks (mempool.c). */
+uint8_t *vm_pool_alloc(size_t bytes, size_t *cap_out, size_t *dirty_end_out);
+void vm_pool_free(uint8_t *p, size_t cap, size_t dirty);
+size_t vm_pool_block_size(size_t bytes);
 
 struct lvm_table {
     lvm_val *elems;
@@ -76,6 +84,7 @@ typedef struct vm_object {
 
 struct lvm_store {
     vm_object *objects;
+    uint32_t memory_limit_pages;    /* 0: none (see lvm_store_set_memory_limit) */
 };
 
 /* Register obj with the store so lvm_store_free frees it with fn. */

@@ -255,6 +255,25 @@ Test(sched, cancel_reclaims_a_blocked_process, .timeout = 10)
 
 /* {====== wasm processes */
 
+/* A closure-style spawn: the entry is a table slot, the argument the
+ * context, and the parent joins the child. */
+typedef struct joiner {
+    green_proc g;
+    lvm_process *child;
+    int status;
+} joiner;
+
+static green_step join_child(green_proc *g)
+{
+    joiner *j = (joiner *)g;
+    if (!green_join(g, &j->child->g, &j->status))
+        return GREEN_BLOCK;
+    return GREEN_EXIT;
+}
+
+static void no_free(green_proc *g) { (void)g; }
+
+
 static lvm_module *load_wat(const char *wat)
 {
     char in[] = "/tmp/lvm-sched-XXXXXX.wat";
@@ -313,6 +332,37 @@ Test(sched, endless_loop_is_preempted_on_one_worker, .timeout = 20)
     finish(s);
     cr_assert_eq(spin->result, LVM_ERR_TRAP_EXIT);
     lvm_process_release(spin);
+    lvm_module_release(m);
+}
+
+Test(sched, spawn_from_a_table_slot_and_join, .timeout = 20)
+{
+    green_sched *s = start(2);
+    lvm_module *m = load_wat(
+        "(module (table 2 funcref) (elem (i32.const 1) $square)\n"
+        " (func $square (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))\n"
+        " (func $bad (export \"bad\") (param i32) (result i32) (i32.div_u (local.get 0) (i32.const 0))))");
+    lvm_process_config cfg = { .entry_is_table_slot = true, .table_slot = 1 };
+    lvm_val arg = { .i64 = 12 };
+    lvm_diag d;
+    lvm_process *ok = lvm_process_spawn(s, m, NULL, NULL, &arg, &cfg, &d);
+    cr_assert(ok, "%s", d.message);
+    lvm_process *bad = lvm_process_spawn(s, m, NULL, "bad", &arg, NULL, &d);
+    cr_assert(bad, "%s", d.message);
+    cfg.table_slot = 0;                 /* an empty slot */
+    cr_assert_null(lvm_process_spawn(s, m, NULL, NULL, &arg, &cfg, &d));
+    cr_assert_eq(d.err, LVM_ERR_TRAP_UNDEFINED_ELEM);
+
+    joiner j1 = { .child = ok, .status = -1 }, j2 = { .child = bad, .status = -1 };
+    green_spawn(s, &j1.g, join_child, no_free, &j1);
+    green_spawn(s, &j2.g, join_child, no_free, &j2);
+    finish(s);
+    cr_assert_eq(j1.status, 0);
+    cr_assert_eq(ok->thread->stack[0].i32, 144);
+    cr_assert_eq(j2.status, 1, "a trap is a failed exit");
+    cr_assert_eq(bad->result, LVM_ERR_TRAP_DIV_ZERO);
+    lvm_process_release(ok);
+    lvm_process_release(bad);
     lvm_module_release(m);
 }
 
