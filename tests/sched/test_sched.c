@@ -13,6 +13,7 @@
 #include "chan.h"
 #include "process.h"
 #include "exec.h"
+#include "wat.h"
 
 /* {====== C processes */
 
@@ -274,28 +275,6 @@ static green_step join_child(green_proc *g)
 static void no_free(green_proc *g) { (void)g; }
 
 
-static lvm_module *load_wat(const char *wat)
-{
-    char in[] = "/tmp/lvm-sched-XXXXXX.wat";
-    int fd = mkstemps(in, 4);
-    cr_assert(fd >= 0);
-    cr_assert(write(fd, wat, strlen(wat)) == (ssize_t)strlen(wat));
-    close(fd);
-    char out[sizeof in + 8], cmd[256];
-    snprintf(out, sizeof out, "%s.wasm", in);
-    snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", in, out);
-    cr_assert(system(cmd) == 0);
-    FILE *f = fopen(out, "rb");
-    static uint8_t buf[65536];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    unlink(in);
-    unlink(out);
-    lvm_diag d;
-    lvm_module *m = lvm_module_load(buf, n, &d);
-    cr_assert(m, "%s", d.message);
-    return m;
-}
 
 static const char *procs_wat =
     "(module\n"
