@@ -307,7 +307,7 @@ static int cmd_run(int argc, char **argv)
 {
     run_options o = { 0, 0, 0 };
     int i = 0;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+    while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
         if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
@@ -330,7 +330,7 @@ static int cmd_run(int argc, char **argv)
         if (errno || *end || end == argv[i + 1] || v < 1 || v > 65536 * 16)
             return usage_error("not a positive number: ", argv[i + 1]);
         *target = v;
-        i++;
+        i += 2;
     }
     if (i >= argc)
         return usage_error("run: missing FILE.wasm", "");
