@@ -23,6 +23,8 @@ typedef struct lvm_process {
     lvm_func *entry;
     lvm_err result;             /* LVM_OK, or the trap that ended it */
     void *user;                 /* the embedder's (e.g. the lunatic state) */
+    void *wasi;                 /* this process's WASI context (fd table...),
+                                   set by whoever spawns it; see wasi/ */
     void (*on_exit)(struct lvm_process *p);
 } lvm_process;
 
