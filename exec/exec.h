@@ -11,9 +11,10 @@
  * run time.
  *
  * Frames and slots.  A function's frame is a window of 64-bit slots on the
- * thread's value stack: its locals (params first), then one "home" slot per
- * operand-stack height, so the value at height h always lives in slot
- * nlocals + h.  Instructions name their operands by slot, which lets
+ * thread's value stack: its locals (params first), its constants (copied in
+ * at every call, so instructions read a constant like any other slot), then
+ * one "home" slot per operand-stack height, so the value at height h always
+ * lives in slot temp_base + h.  Instructions name their operands by slot, which lets
  * `local.get` and most `local.set`s vanish (a register-style design, as in
  * WAMR's fast interpreter; see lower.c for the rules).  A call passes its
  * arguments in place: they are the top home slots of the caller, which
@@ -47,7 +48,9 @@ typedef struct exec_code {
     uint32_t ncells;
     uint32_t nparams, nresults;
     uint32_t nlocals;           /* params + declared locals */
-    uint32_t nslots;            /* frame size: locals + max operand height */
+    uint32_t nslots;            /* frame size: locals, constants, temporaries */
+    lvm_val *consts;            /* copied to slots nlocals.. at every call */
+    uint32_t nconsts;
 } exec_code;
 
 /* Translate defined function `func_index` of m.  Never fails on validated

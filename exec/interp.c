@@ -315,10 +315,6 @@ dispatch:
 
     /* [copy][dst][src] */
     CASE(COPY) { SLOT(0) = SLOT(1); NEXT(4); }
-    /* [i32.const][dst][bits]  (also f32 constants) */
-    CASE(I32_CONST) { SLOT(0).i64 = CELL(1); NEXT(4); }
-    /* [i64.const][dst][lo][hi]  (also f64 and null references) */
-    CASE(I64_CONST) { SLOT(0).i64 = (uint64_t)CELL(1) | (uint64_t)CELL(2) << 32; NEXT(5); }
     /* [select][dst][a][b][cond] */
     CASE(SELECT) { SLOT(0) = I32(3) ? SLOT(1) : SLOT(2); NEXT(6); }
     /* [global.get][dst][global] */
@@ -666,10 +662,10 @@ dispatch:
     /* }====== */
 
     /* Wasm ops that lowering replaces by others (structured control becomes
-     * jumps; locals become slots; typed constants share I32/I64_CONST). */
+     * jumps; locals and constants become slots). */
     CASE(NOP) CASE(BLOCK) CASE(LOOP) CASE(IF) CASE(ELSE) CASE(END) CASE(LOCAL_GET)
-    CASE(LOCAL_SET) CASE(LOCAL_TEE) CASE(DROP) CASE(SELECT_T) CASE(F32_CONST)
-    CASE(F64_CONST) CASE(REF_NULL)
+    CASE(LOCAL_SET) CASE(LOCAL_TEE) CASE(DROP) CASE(SELECT_T) CASE(I32_CONST)
+    CASE(I64_CONST) CASE(F32_CONST) CASE(F64_CONST) CASE(REF_NULL)
         lvm_panic("exec: op %s is never emitted by lowering", exec_op_name((enum exec_op)load_word(pc)));
 
 #if !LVM_THREADED
@@ -731,8 +727,11 @@ do_call:
         fr->fp_off = (size_t)(fp - t->stack);
         fr->inst = inst;
         fr->fn = fn;
-        /* Declared locals start at zero (params are already in place). */
+        /* Declared locals start at zero (params are already in place);
+         * the constant slots follow them. */
         memset(newfp + code->nparams, 0, (code->nlocals - code->nparams) * sizeof *newfp);
+        if (code->nconsts)
+            memcpy(newfp + code->nlocals, code->consts, code->nconsts * sizeof *newfp);
         fp = newfp;
         inst = callee->inst;
         fn = callee;

@@ -88,6 +88,8 @@ lvm_err exec_enter(lvm_thread *t, lvm_func *f, const lvm_val *args)
     fr->fn = NULL;
     t->depth = 1;
     memset(t->stack + code->nparams, 0, (code->nlocals - code->nparams) * sizeof(lvm_val));
+    if (code->nconsts)
+        memcpy(t->stack + code->nlocals, code->consts, code->nconsts * sizeof(lvm_val));
     t->pc = code->cells;
     t->fp = t->stack;
     t->inst = f->inst;
