@@ -258,6 +258,34 @@ dispatch:
         NEXT(4);
     }
 
+    /* [br_if.T.CMP][a][b][rel]  jump when a CMP b (see xops.def);
+     * the _BACK form jumps to a loop head and charges one reduction. */
+#define BR_CMP(name, back, T, GET, cmp) \
+    CASE(name) { \
+        T a = GET(0), b = GET(1); \
+        if (cmp) { \
+            if (back && LVM_UNLIKELY(--reds < 0)) goto yield; \
+            pc = pc + 4 + (int32_t)CELL(2); \
+            DISPATCH(); \
+        } \
+        NEXT(5); }
+#define BR_CMPS(EQ, NE, LT_S, LT_U, GT_S, GT_U, LE_S, LE_U, GE_S, GE_U, back, U, S, GET) \
+    BR_CMP(EQ, back, U, GET, a == b) BR_CMP(NE, back, U, GET, a != b) \
+    BR_CMP(LT_S, back, U, GET, (S)a < (S)b) BR_CMP(LT_U, back, U, GET, a < b) \
+    BR_CMP(GT_S, back, U, GET, (S)a > (S)b) BR_CMP(GT_U, back, U, GET, a > b) \
+    BR_CMP(LE_S, back, U, GET, (S)a <= (S)b) BR_CMP(LE_U, back, U, GET, a <= b) \
+    BR_CMP(GE_S, back, U, GET, (S)a >= (S)b) BR_CMP(GE_U, back, U, GET, a >= b)
+    BR_CMPS(BR_I32_EQ, BR_I32_NE, BR_I32_LT_S, BR_I32_LT_U, BR_I32_GT_S, BR_I32_GT_U,
+            BR_I32_LE_S, BR_I32_LE_U, BR_I32_GE_S, BR_I32_GE_U, 0, uint32_t, int32_t, I32)
+    BR_CMPS(BR_I64_EQ, BR_I64_NE, BR_I64_LT_S, BR_I64_LT_U, BR_I64_GT_S, BR_I64_GT_U,
+            BR_I64_LE_S, BR_I64_LE_U, BR_I64_GE_S, BR_I64_GE_U, 0, uint64_t, int64_t, I64)
+    BR_CMPS(BR_I32_EQ_BACK, BR_I32_NE_BACK, BR_I32_LT_S_BACK, BR_I32_LT_U_BACK,
+            BR_I32_GT_S_BACK, BR_I32_GT_U_BACK, BR_I32_LE_S_BACK, BR_I32_LE_U_BACK,
+            BR_I32_GE_S_BACK, BR_I32_GE_U_BACK, 1, uint32_t, int32_t, I32)
+    BR_CMPS(BR_I64_EQ_BACK, BR_I64_NE_BACK, BR_I64_LT_S_BACK, BR_I64_LT_U_BACK,
+            BR_I64_GT_S_BACK, BR_I64_GT_U_BACK, BR_I64_LE_S_BACK, BR_I64_LE_U_BACK,
+            BR_I64_GE_S_BACK, BR_I64_GE_U_BACK, 1, uint64_t, int64_t, I64)
+
     /* [br_table][index][n][rel 0]..[rel n]  index >= n takes rel n */
     CASE(BR_TABLE) {
         uint32_t i = I32(0), n = CELL(1);

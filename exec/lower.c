@@ -101,6 +101,8 @@ typedef struct lower {
     /* The last emitted instruction, if it wrote a fresh TEMP: set_local can
      * retarget it instead of emitting a copy. */
     uint32_t last_dst_cell, last_dst_height, last_end;
+    uint32_t last_start;        /* ...its first cell */
+    uint16_t last_op;           /* ...and its op */
 
     uint8_t single[1];          /* scratch for one-valtype block types */
     bool oom;
@@ -141,8 +143,10 @@ static void emit_op(lower *L, enum exec_op op)
 
 /* Record that the instruction just emitted (whose dst operand is at cell
  * `dst_cell`) produced the TEMP at `height`. */
-static void emit_result(lower *L, uint32_t dst_cell, uint32_t height)
+static void emit_result(lower *L, uint16_t op, uint32_t start, uint32_t dst_cell, uint32_t height)
 {
+    L->last_op = op;
+    L->last_start = start;
     L->last_dst_cell = dst_cell;
     L->last_dst_height = height;
     L->last_end = L->ncells;
@@ -463,6 +467,71 @@ static void emit_jump(lower *L, ctrl *t)
     }
 }
 
+/* {------ compare-and-branch fusion (xops.def) */
+
+/* A branch condition, as emitted: a slot tested for non-zero, or an
+ * integer compare of two slots (cmp: the BR_I32_EQ.. index, or -1). */
+typedef struct cond {
+    int cmp;
+    uint32_t a, b;
+} cond;
+
+/* Pop the condition on top of the model.  If the instruction just emitted
+ * is an integer compare that produced it, take that instruction back: the
+ * branch will do the compare itself. */
+static cond pop_cond(lower *L)
+{
+    cond c = { -1, 0, 0 };
+    uint32_t top = L->h - 1;
+    if (L->vs[top].kind == K_TEMP && L->last_end == L->ncells && L->last_dst_height == top) {
+        int k = -1;
+        if (L->last_op >= OP_I32_EQ && L->last_op <= OP_I32_GE_U)
+            k = L->last_op - OP_I32_EQ;
+        else if (L->last_op >= OP_I64_EQ && L->last_op <= OP_I64_GE_U)
+            k = 10 + (L->last_op - OP_I64_EQ);
+        if (k >= 0) {
+            c.cmp = k;
+            c.a = L->cells[L->last_start + 3];  /* [op op][dst][a][b] */
+            c.b = L->cells[L->last_start + 4];
+            L->ncells = L->last_start;
+            L->last_end = UINT32_MAX;
+            pop_n(L, 1);
+            return c;
+        }
+    }
+    c.a = operand(L, top);
+    pop_n(L, 1);
+    return c;
+}
+
+/* The compare that is true exactly when `cmp` is false (integers only). */
+static int negate_cmp(int cmp)
+{
+    static const int8_t inverse[10] = { 1, 0, 8, 9, 6, 7, 4, 5, 2, 3 };
+    return (cmp / 10) * 10 + inverse[cmp % 10];
+}
+
+/* Emit "if (c holds) jump", with a forward fixup or to a loop head. */
+static void emit_cond_jump(lower *L, cond c, bool negate, bool back, uint32_t *fixups,
+                           uint32_t loop_pc)
+{
+    if (c.cmp >= 0) {
+        int k = negate ? negate_cmp(c.cmp) : c.cmp;
+        emit_op(L, (enum exec_op)((back ? XOP_BR_I32_EQ_BACK : XOP_BR_I32_EQ) + k));
+        emit(L, c.a);
+        emit(L, c.b);
+    } else {
+        emit_op(L, negate ? XOP_BR_UNLESS : back ? XOP_BR_IF_BACK : XOP_BR_IF);
+        emit(L, c.a);
+    }
+    if (back)
+        emit_back(L, loop_pc);
+    else
+        emit_fixup(L, fixups);
+}
+
+/* }------ */
+
 static void lower_br(lower *L, uint32_t depth)
 {
     ctrl *t = &L->cs[L->ncs - 1 - depth];
@@ -474,26 +543,15 @@ static void lower_br(lower *L, uint32_t depth)
 
 static void lower_br_if(lower *L, uint32_t depth)
 {
-    uint32_t cond = operand(L, L->h - 1);
-    pop_n(L, 1);
+    cond c = pop_cond(L);
     ctrl *t = &L->cs[L->ncs - 1 - depth];
     if (t->kind != C_FUNC && !moves_needed(L, t)) {
-        if (t->kind == C_LOOP) {
-            emit_op(L, XOP_BR_IF_BACK);
-            emit(L, cond);
-            emit_back(L, t->loop_pc);
-        } else {
-            emit_op(L, XOP_BR_IF);
-            emit(L, cond);
-            emit_fixup(L, &t->fixups);
-        }
+        emit_cond_jump(L, c, false, t->kind == C_LOOP, &t->fixups, t->loop_pc);
         return;
     }
     /* if (!cond) skip; moves; jump; skip: */
     uint32_t skip = NO_FIXUP;
-    emit_op(L, XOP_BR_UNLESS);
-    emit(L, cond);
-    emit_fixup(L, &skip);
+    emit_cond_jump(L, c, true, false, &skip, 0);
     if (t->kind != C_FUNC)
         emit_moves(L, t);
     emit_jump(L, t);
@@ -567,18 +625,13 @@ static void lower_block(lower *L, uint8_t kind)
     uint32_t np, nr;
     const uint8_t *params, *results;
     read_blocktype(L, &np, &params, &nr, &results);
-    uint32_t cond = 0;
-    if (kind == C_IF) {
-        cond = operand(L, L->h - 1);
-        pop_n(L, 1);
-    }
-    materialize_all(L);                 /* rule 2 */
+    cond cd = { -1, 0, 0 };
+    if (kind == C_IF)
+        cd = pop_cond(L);
+    materialize_all(L);                 /* rule 2: writes no slot cd reads */
     ctrl *c = push_ctrl(L, kind, np, params, nr, results);
-    if (kind == C_IF) {
-        emit_op(L, XOP_BR_UNLESS);
-        emit(L, cond);
-        emit_fixup(L, &c->else_fixup);
-    }
+    if (kind == C_IF)
+        emit_cond_jump(L, cd, true, false, &c->else_fixup, 0);
     c->loop_pc = L->ncells;
     L->last_end = UINT32_MAX;
 }
@@ -717,6 +770,7 @@ static void lower_simple(lower *L, uint16_t op)
     }
     uint32_t in[2];
     operands(L, nin, in);
+    uint32_t start = L->ncells;
     emit_op(L, (enum exec_op)op);
     uint32_t dst_cell = 0;
     if (oi->result) {
@@ -728,7 +782,7 @@ static void lower_simple(lower *L, uint16_t op)
     if (oi->imm == IMM_MEMARG)
         emit(L, offset);
     if (oi->result)
-        emit_result(L, dst_cell, L->h - 1);
+        emit_result(L, op, start, dst_cell, L->h - 1);
 }
 
 /* A constant: the slot of an equal constant if the function has one,
@@ -881,7 +935,7 @@ static void lower_body(lower *L, const lvm_functype *ft)
                 skip_immediates(L, IMM_SELECT_T);
             uint8_t type = L->vs[L->h - 2].type;
             lower_generic(L, XOP_SELECT, 3, type, 0, NULL);
-            emit_result(L, L->ncells - 4, L->h - 1);
+            emit_result(L, OP_SELECT, L->ncells - 6, L->ncells - 4, L->h - 1);
             break;
         }
         case OP_LOCAL_GET: {
@@ -898,7 +952,7 @@ static void lower_body(lower *L, const lvm_functype *ft)
         case OP_GLOBAL_GET: {
             uint32_t g = decode_read_u32_unchecked(&L->r);
             lower_generic(L, XOP_GLOBAL_GET, 0, m->globals[g].type, 1, &g);
-            emit_result(L, L->ncells - 2, L->h - 1);
+            emit_result(L, OP_GLOBAL_GET, L->ncells - 4, L->ncells - 2, L->h - 1);
             break;
         }
         case OP_GLOBAL_SET: {
