@@ -442,6 +442,41 @@ dispatch:
     STORE(I64_STORE16, uint16_t, I64)
     STORE(I64_STORE32, uint32_t, I64)
 
+    /* The same with the address summed from two slots (xops.def). */
+#define LOAD_SUM(name, T, PUT, conv) \
+    CASE(name) { \
+        uint64_t ea = (uint64_t)(uint32_t)(I32(1) + I32(2)) + CELL(3); \
+        if (LVM_UNLIKELY(ea + sizeof(T) > memsize)) TRAP(MEMORY_OOB); \
+        T v; memcpy(&v, mem + ea, sizeof v); PUT(conv v); NEXT(6); }
+#define STORE_SUM(name, T, GET) \
+    CASE(name) { \
+        uint64_t ea = (uint64_t)(uint32_t)(I32(0) + I32(1)) + CELL(3); \
+        if (LVM_UNLIKELY(ea + sizeof(T) > memsize)) TRAP(MEMORY_OOB); \
+        T v = (T)GET(2); memcpy(mem + ea, &v, sizeof v); NEXT(6); }
+    LOAD_SUM(I32_LOAD_SUM, uint32_t, PUT_I32, )
+    LOAD_SUM(I64_LOAD_SUM, uint64_t, PUT_I64, )
+    LOAD_SUM(F32_LOAD_SUM, uint32_t, PUT_I64, )
+    LOAD_SUM(F64_LOAD_SUM, uint64_t, PUT_I64, )
+    LOAD_SUM(I32_LOAD8_S_SUM, int8_t, PUT_I32, (int32_t))
+    LOAD_SUM(I32_LOAD8_U_SUM, uint8_t, PUT_I32, )
+    LOAD_SUM(I32_LOAD16_S_SUM, int16_t, PUT_I32, (int32_t))
+    LOAD_SUM(I32_LOAD16_U_SUM, uint16_t, PUT_I32, )
+    LOAD_SUM(I64_LOAD8_S_SUM, int8_t, PUT_I64, (int64_t))
+    LOAD_SUM(I64_LOAD8_U_SUM, uint8_t, PUT_I64, )
+    LOAD_SUM(I64_LOAD16_S_SUM, int16_t, PUT_I64, (int64_t))
+    LOAD_SUM(I64_LOAD16_U_SUM, uint16_t, PUT_I64, )
+    LOAD_SUM(I64_LOAD32_S_SUM, int32_t, PUT_I64, (int64_t))
+    LOAD_SUM(I64_LOAD32_U_SUM, uint32_t, PUT_I64, )
+    STORE_SUM(I32_STORE_SUM, uint32_t, I32)
+    STORE_SUM(I64_STORE_SUM, uint64_t, I64)
+    STORE_SUM(F32_STORE_SUM, uint32_t, I32)
+    STORE_SUM(F64_STORE_SUM, uint64_t, I64)
+    STORE_SUM(I32_STORE8_SUM, uint8_t, I32)
+    STORE_SUM(I32_STORE16_SUM, uint16_t, I32)
+    STORE_SUM(I64_STORE8_SUM, uint8_t, I64)
+    STORE_SUM(I64_STORE16_SUM, uint16_t, I64)
+    STORE_SUM(I64_STORE32_SUM, uint32_t, I64)
+
     /* [memory.size][dst] */
     CASE(MEMORY_SIZE) { PUT_I32(inst->mem0->pages); NEXT(3); }
     /* [memory.grow][dst][delta]  old size in pages or -1 */

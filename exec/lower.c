@@ -768,6 +768,33 @@ static void lower_simple(lower *L, uint16_t op)
     } else if (oi->imm == IMM_MEMIDX) {
         L->r.p++;
     }
+    /* An address computed by the i32.add just emitted: fold the add into
+     * the access (the _SUM forms of xops.def).  The address is the top
+     * entry for a load, the one below the value for a store; the add must
+     * still be the last instruction (a store's value then came from a
+     * local or a constant). */
+    if (oi->imm == IMM_MEMARG) {
+        uint32_t at = L->h - nin;
+        if (L->vs[at].kind == K_TEMP && L->last_end == L->ncells && L->last_dst_height == at &&
+            L->last_op == OP_I32_ADD) {
+            uint32_t a = L->cells[L->last_start + 3], b = L->cells[L->last_start + 4];
+            L->ncells = L->last_start;
+            uint32_t value = nin == 2 ? operand(L, L->h - 1) : 0;
+            pop_n(L, nin);
+            emit_op(L, (enum exec_op)(XOP_I32_LOAD_SUM + (op - OP_I32_LOAD)));
+            uint32_t dst_cell = L->ncells;
+            if (oi->result)
+                emit(L, push_temp(L, oi->result));
+            emit(L, a);
+            emit(L, b);
+            if (nin == 2)
+                emit(L, value);
+            emit(L, offset);
+            if (oi->result)
+                emit_result(L, op, dst_cell - 2, dst_cell, L->h - 1);
+            return;
+        }
+    }
     uint32_t in[2];
     operands(L, nin, in);
     uint32_t start = L->ncells;
