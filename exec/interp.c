@@ -745,7 +745,49 @@ do_call:
      * here re-executes it on resume. */
     if (LVM_UNLIKELY(--reds < 0))
         goto yield;
-    if (callee->host) {
+    {
+        /* The fast path tests one pointer: a wasm function already lowered.
+         * Host functions and first calls (code is NULL) take the slow path. */
+        exec_code *code = callee->code;
+        if (LVM_UNLIKELY(!code)) {
+            if (callee->host)
+                goto host_call;
+            err = exec_code_of(callee, &code);
+            if (err)
+                goto trap;
+        }
+        if (LVM_UNLIKELY(newfp + code->nslots > t->stack_end)) {
+            size_t fpo = (size_t)(fp - t->stack), nfo = (size_t)(newfp - t->stack);
+            if (!grow_stack(t, nfo, code->nslots)) TRAP(STACK_EXHAUSTED);
+            fp = t->stack + fpo;
+            newfp = t->stack + nfo;
+        }
+        /* frames_cap never exceeds max_depth + 1 (grow_frames), so one
+         * compare covers both "grow the frame array" and "too deep". */
+        if (LVM_UNLIKELY(t->depth + 1 >= t->frames_cap)) {
+            if (t->depth >= t->max_depth || !grow_frames(t))
+                TRAP(STACK_EXHAUSTED);
+        }
+        exec_frame *fr = &t->frames[t->depth++];
+        fr->ret_pc = ret;
+        fr->fp_off = (size_t)(fp - t->stack);
+        fr->inst = inst;
+        fr->fn = fn;
+        /* Declared locals start at zero (params are already in place);
+         * the constant slots follow them. */
+        memset(newfp + code->nparams, 0, (code->nlocals - code->nparams) * sizeof *newfp);
+        if (code->nconsts)
+            memcpy(newfp + code->nlocals, code->consts, code->nconsts * sizeof *newfp);
+        fp = newfp;
+        inst = callee->inst;
+        fn = callee;
+        pc = code->cells;
+        LOAD_MEM();
+        DISPATCH();
+    }
+
+host_call:
+    {
         const lvm_functype *ft = callee->type;
         size_t need = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
         if (LVM_UNLIKELY(newfp + need > t->stack_end)) {
@@ -767,39 +809,6 @@ do_call:
         }
         LOAD_MEM();
         pc = ret;
-        DISPATCH();
-    }
-    {
-        exec_code *code = callee->code;
-        if (LVM_UNLIKELY(!code)) {
-            err = exec_code_of(callee, &code);
-            if (err)
-                goto trap;
-        }
-        if (LVM_UNLIKELY(t->depth >= t->max_depth)) TRAP(STACK_EXHAUSTED);
-        if (LVM_UNLIKELY(newfp + code->nslots > t->stack_end)) {
-            size_t fpo = (size_t)(fp - t->stack), nfo = (size_t)(newfp - t->stack);
-            if (!grow_stack(t, nfo, code->nslots)) TRAP(STACK_EXHAUSTED);
-            fp = t->stack + fpo;
-            newfp = t->stack + nfo;
-        }
-        if (LVM_UNLIKELY(t->depth == t->frames_cap) && !grow_frames(t))
-            TRAP(STACK_EXHAUSTED);
-        exec_frame *fr = &t->frames[t->depth++];
-        fr->ret_pc = ret;
-        fr->fp_off = (size_t)(fp - t->stack);
-        fr->inst = inst;
-        fr->fn = fn;
-        /* Declared locals start at zero (params are already in place);
-         * the constant slots follow them. */
-        memset(newfp + code->nparams, 0, (code->nlocals - code->nparams) * sizeof *newfp);
-        if (code->nconsts)
-            memcpy(newfp + code->nlocals, code->consts, code->nconsts * sizeof *newfp);
-        fp = newfp;
-        inst = callee->inst;
-        fn = callee;
-        pc = code->cells;
-        LOAD_MEM();
         DISPATCH();
     }
 
