@@ -286,6 +286,16 @@ dispatch:
             BR_I64_GT_S_BACK, BR_I64_GT_U_BACK, BR_I64_LE_S_BACK, BR_I64_LE_U_BACK,
             BR_I64_GE_S_BACK, BR_I64_GE_U_BACK, 1, uint64_t, int64_t, I64)
 
+    /* [br_unless.back][cond][rel]  jump to a loop head when cond == 0 */
+    CASE(BR_UNLESS_BACK) {
+        if (!I32(0)) {
+            if (LVM_UNLIKELY(--reds < 0)) goto yield;
+            pc = pc + 3 + (int32_t)CELL(1);
+            DISPATCH();
+        }
+        NEXT(4);
+    }
+
     /* [br_table][index][n][rel 0]..[rel n]  index >= n takes rel n */
     CASE(BR_TABLE) {
         uint32_t i = I32(0), n = CELL(1);
