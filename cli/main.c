@@ -23,8 +23,11 @@
  *   1     lvm could not read, decode, validate or link the module
  *   2     bad usage
  * Everything after FILE.wasm goes to the guest unparsed, and the guest's
- * argv[0] is FILE.wasm exactly as typed.  The guest's environment is empty
- * until the full WASI brings --env.
+ * argv[0] is FILE.wasm exactly as typed.
+ *
+ * The sandbox is wasmtime's: the guest sees no file unless a --dir gives
+ * it a directory, and no environment variable unless --env or
+ * --inherit-env gives it one.
  */
 #include <errno.h>
 #include <signal.h>
@@ -45,6 +48,11 @@ typedef struct run_options {
     long workers;               /* scheduler threads: online CPUs */
     long reductions;            /* per slice: 4000, BEAM's CONTEXT_REDS */
     long max_memory_pages;      /* per process: the module's own maximum */
+    /* WASI: the arguments of --dir, --env and --tcplisten, in order (they
+     * point into argv), and --inherit-env. */
+    const char **dirs, **envs, **listens;
+    int ndirs, nenvs, nlistens;
+    bool inherit_env;
 } run_options;
 
 /* Exit statuses of the command line itself (see the header comment). */
@@ -60,11 +68,18 @@ static const char usage_text[] =
     "  --workers N       scheduler threads (default: one per online CPU)\n"
     "  --reductions N    reductions per time slice (default 4000)\n"
     "  --max-memory P    linear memory limit per process, in 64 KiB pages\n"
+    "  --dir HOST[::GUEST]  let the program use directory HOST, under the\n"
+    "                    name GUEST (default: HOST); may be repeated\n"
+    "  --env NAME=VALUE  set a variable in the program's environment\n"
+    "  --inherit-env     pass lvm's whole environment (before any --env)\n"
+    "  --tcplisten ADDR:PORT  listen there; the socket is the descriptor\n"
+    "                    after the --dir ones (sock_accept)\n"
     "  -h, --help        show this help\n"
     "  --                end of options (for a FILE.wasm that starts with '-')\n"
     "\n"
     "Everything after FILE.wasm goes to the program unchanged; it sees\n"
-    "FILE.wasm as its argv[0].  The environment it sees is empty.\n"
+    "FILE.wasm as its argv[0].  It sees no files and no environment\n"
+    "variables unless the options above give it some.\n"
     "\n"
     "Exit status: the program's own (proc_exit), 0 when _start returns,\n"
     "134 when it traps, 1 when lvm cannot load or link it, 2 for bad usage.\n";
@@ -162,10 +177,10 @@ static void print_trap(const char *reason, const char *frames)
     }
 }
 
-/* An import nobody defined.  WASI functions that lvm does not implement
- * yet are not registered at all (see wasi/wasi.h), so say which case this
- * is: a typo or foreign ABI, or a WASI function still to come.  The vm's
- * message names the import: "unknown import: MODULE.NAME (function)". */
+/* An import nobody defined.  Every WASI preview 1 function is registered,
+ * so an unknown name in the WASI module is a typo or a function of another
+ * WASI version: say so.  The vm's message names the import: "unknown
+ * import: MODULE.NAME (function)". */
 static void print_unknown_import(const char *path, const lvm_diag *d)
 {
     static const char prefix[] = WASI_MODULE ".";
@@ -180,8 +195,7 @@ static void print_unknown_import(const char *path, const lvm_diag *d)
         }
     }
     fprintf(stderr, "lvm: %s: %s%s\n", path, d->message,
-            name[0] && wasi_is_preview1_name(name)
-                ? "; lvm does not implement this WASI function yet" : "");
+            at && !wasi_is_preview1_name(name) ? "; it is not a function of WASI preview 1" : "");
 }
 
 /* Turn a failed instantiate or invoke into the exit status, reporting it.
@@ -221,6 +235,69 @@ static void main_exited(lvm_process *p)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* The main process's WASI context: arguments, the environment (lvm's own
+ * with --inherit-env, then each --env, a later NAME replacing an earlier
+ * one as a shell's would), the --dir preopens, then the --tcplisten
+ * sockets.  Reports problems itself and returns NULL. */
+static wasi_ctx *make_wasi(int guest_argc, char **guest_argv, const run_options *o)
+{
+    extern char **environ;
+    int ninherit = 0;
+    if (o->inherit_env)
+        while (environ[ninherit])
+            ninherit++;
+    const char **env = calloc((size_t)ninherit + (size_t)o->nenvs + 1, sizeof *env);
+    if (!env) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+        return NULL;
+    }
+    int nenv = 0;
+    for (int i = 0; i < ninherit + o->nenvs; i++) {
+        const char *kv = i < ninherit ? environ[i] : o->envs[i - ninherit];
+        size_t keylen = strcspn(kv, "=");
+        int j = 0;
+        while (j < nenv && !(strncmp(env[j], kv, keylen) == 0 && env[j][keylen] == '='))
+            j++;
+        env[j] = kv;
+        if (j == nenv)
+            nenv++;
+    }
+    wasi_ctx *ctx = wasi_ctx_new(guest_argc, (const char *const *)guest_argv, nenv, env);
+    free(env);
+    if (!ctx) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+        return NULL;
+    }
+    for (int i = 0; i < o->ndirs; i++) {
+        /* HOST::GUEST, or HOST alone (seen by the guest under its own name). */
+        char host[4096];
+        const char *arg = o->dirs[i], *sep = strstr(arg, "::");
+        size_t hl = sep ? (size_t)(sep - arg) : strlen(arg);
+        if (hl >= sizeof host) {
+            fprintf(stderr, "lvm: --dir %s: %s\n", arg, strerror(ENAMETOOLONG));
+            goto fail;
+        }
+        memcpy(host, arg, hl);
+        host[hl] = '\0';
+        int err = wasi_ctx_preopen_dir(ctx, host, sep ? sep + 2 : host);
+        if (err) {
+            fprintf(stderr, "lvm: --dir %s: %s\n", host, strerror(err));
+            goto fail;
+        }
+    }
+    for (int i = 0; i < o->nlistens; i++) {
+        int err = wasi_ctx_listen_tcp(ctx, o->listens[i]);
+        if (err) {
+            fprintf(stderr, "lvm: --tcplisten %s: %s\n", o->listens[i], strerror(err));
+            goto fail;
+        }
+    }
+    return ctx;
+fail:
+    wasi_ctx_free(ctx);
+    return NULL;
+}
+
 /* Run the module's _start as the main process on a scheduler of `workers`
  * threads; lvm ends when the main process ends (ABI D1).  guest_argv[0]
  * is the file name; returns the exit status. */
@@ -228,7 +305,9 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
                       const run_options *o)
 {
     int status = EXIT_FAILURE;
-    wasi_ctx *ctx = wasi_ctx_new(guest_argc, (const char *const *)guest_argv, 0, NULL);
+    wasi_ctx *ctx = make_wasi(guest_argc, guest_argv, o);
+    if (!ctx)
+        return EXIT_FAILURE;
     lvm_store *host = lvm_store_new();          /* the WASI host functions */
     lvm_linker *l = lvm_linker_new();
     green_config gc = { .workers = o->workers };
@@ -301,11 +380,27 @@ out:
     return status;
 }
 
+static int run_with_options(int argc, char **argv, run_options *o);
+
 /* lvm run [options] FILE.wasm [ARGS...]; argv[0] is the first word after
  * "run". */
 static int cmd_run(int argc, char **argv)
 {
-    run_options o = { 0, 0, 0 };
+    /* Each list can hold at most one entry per word of argv. */
+    const char **lists = calloc(3 * (size_t)argc + 3, sizeof *lists);
+    if (!lists) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+        return EXIT_FAILURE;
+    }
+    run_options o = { .dirs = lists, .envs = lists + argc + 1, .listens = lists + 2 * argc + 2 };
+    int status = run_with_options(argc, argv, &o);
+    free(lists);
+    return status;
+}
+
+static int run_with_options(int argc, char **argv, run_options *op)
+{
+    run_options o = *op;
     int i = 0;
     while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
         if (strcmp(argv[i], "--") == 0) {
@@ -315,6 +410,24 @@ static int cmd_run(int argc, char **argv)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_text, stdout);
             return EXIT_SUCCESS;
+        }
+        if (strcmp(argv[i], "--inherit-env") == 0) {
+            o.inherit_env = true;
+            i++;
+            continue;
+        }
+        const char **list = strcmp(argv[i], "--dir") == 0         ? &o.dirs[o.ndirs++]
+                          : strcmp(argv[i], "--env") == 0         ? &o.envs[o.nenvs++]
+                          : strcmp(argv[i], "--tcplisten") == 0   ? &o.listens[o.nlistens++]
+                          : NULL;
+        if (list) {
+            if (i + 1 >= argc)
+                return usage_error("missing value for ", argv[i]);
+            if (strcmp(argv[i], "--env") == 0 && !strchr(argv[i + 1], '='))
+                return usage_error("--env needs NAME=VALUE: ", argv[i + 1]);
+            *list = argv[i + 1];
+            i += 2;
+            continue;
         }
         long *target = strcmp(argv[i], "--workers") == 0       ? &o.workers
                      : strcmp(argv[i], "--reductions") == 0    ? &o.reductions

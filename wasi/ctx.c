@@ -1,22 +1,34 @@
 /*
- * ctx.c - the per-instance WASI context and the registration of the host
- * functions in a linker.
+ * ctx.c - the WASI contexts (shared part and per-process descriptor
+ * table), the preopens, and the registration of the host functions.
  *
- * A wasi_ctx holds what the guest can observe of its host: the argument and
- * environment strings (copied once, already laid out the way args_get hands
- * them out), the descriptor table, and the proc_exit code.  One context per
- * instance: when processes arrive each gets its own, so a child's fd_close
- * or exit code never touches its parent's.
+ * A wasi_ctx is what one process can observe of its host: the shared part
+ * (argument and environment strings, already laid out the way args_get
+ * hands them out; the preopened directories and sockets), its own table of
+ * descriptors, and its proc_exit code.  A child gets a table of its own
+ * whose preopens are dup()s of the same host directories, so a child's
+ * fd_close or fd_renumber never touches its parent's descriptors.
  *
- * Registration walks the tables the preview1_*.c files export.  Only
- * implemented functions are registered (see wasi.h for why); the complete
- * list of preview 1 names is kept here only to word error messages.
+ * Registration walks the tables the preview1_*.c files export.  The list
+ * of all preview 1 names is kept here to word error messages.
  */
 #include "internal.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "process.h"
 
 /* {====== strings */
 
@@ -60,38 +72,284 @@ static void strings_free(wasi_strings *s)
 
 /* }====== */
 
-/* {====== the context */
+/* {====== the shared part */
 
-wasi_ctx *wasi_ctx_new(int argc, const char *const argv[], int envc, const char *const envp[])
+static wasi_shared *shared_new(int argc, const char *const argv[], int envc, const char *const envp[])
+{
+    wasi_shared *sh = lvm_xcalloc(1, sizeof *sh);
+    if (!sh)
+        return NULL;
+    if (!strings_init(&sh->args, argc, argv)) {
+        free(sh);
+        return NULL;
+    }
+    if (!strings_init(&sh->env, envc, envp)) {
+        strings_free(&sh->args);
+        free(sh);
+        return NULL;
+    }
+    atomic_init(&sh->refs, 1);
+    return sh;
+}
+
+static void shared_release(wasi_shared *sh)
+{
+    if (atomic_fetch_sub(&sh->refs, 1) != 1)
+        return;
+    for (uint32_t i = 0; i < sh->npreopens; i++) {
+        close(sh->preopens[i].host_fd);
+        free(sh->preopens[i].guest_path);
+    }
+    free(sh->preopens);
+    strings_free(&sh->args);
+    strings_free(&sh->env);
+    free(sh);
+}
+
+/* Append a preopen (taking host_fd); returns 0 or ENOMEM. */
+static int shared_add(wasi_shared *sh, int host_fd, const char *guest_path)
+{
+    wasi_preopen *grown = realloc(sh->preopens, (sh->npreopens + 1) * sizeof *grown);
+    char *name = guest_path ? strdup(guest_path) : NULL;
+    if (!grown || (guest_path && !name)) {
+        if (grown)
+            sh->preopens = grown;
+        free(name);
+        close(host_fd);
+        return ENOMEM;
+    }
+    sh->preopens = grown;
+    sh->preopens[sh->npreopens++] = (wasi_preopen){ host_fd, name };
+    return 0;
+}
+
+/* }====== */
+
+/* {====== descriptor tables */
+
+/* The standard descriptors are the host's 0-2, borrowed.  Their rights
+ * follow what they are on the host (a file may seek... but see fd_seek:
+ * lvm never moves an offset it shares with the parent shell). */
+static wasi_fd stdio_fd(int host_fd)
+{
+    struct stat st;
+    uint8_t type = fstat(host_fd, &st) == 0 ? wasi_filetype_of_mode(st.st_mode)
+                                            : WASI_FILETYPE_UNKNOWN;
+    uint64_t rights = WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_POLL_FD_READWRITE |
+                      WASI_RIGHT_FD_FDSTAT_SET_FLAGS |
+                      (host_fd == 0 ? WASI_RIGHT_FD_READ : WASI_RIGHT_FD_WRITE);
+    return (wasi_fd){ .host_fd = host_fd, .open = true, .borrowed = true, .type = type,
+                      .rights = rights };
+}
+
+/* Give ctx its own descriptor for a shared preopen: a dup, so that closing
+ * or renumbering it touches no other process.  Returns 0 or a host errno. */
+static int insert_preopen(wasi_ctx *ctx, const wasi_preopen *pre)
+{
+    int fd = fcntl(pre->host_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    wasi_fd f = { .host_fd = fd, .open = true };
+    if (pre->guest_path) {
+        /* A directory may do everything to what is below it. */
+        f.type = WASI_FILETYPE_DIRECTORY;
+        f.rights = WASI_RIGHTS_DIRECTORY;
+        f.inheriting = WASI_RIGHTS_DIRECTORY | WASI_RIGHTS_REGULAR_FILE;
+        f.preopen = pre->guest_path;
+    } else {
+        f.type = WASI_FILETYPE_SOCKET_STREAM;
+        f.rights = WASI_RIGHTS_STREAM;
+        f.inheriting = WASI_RIGHTS_STREAM;
+    }
+    if (wasi_fd_insert(ctx, &f) == UINT32_MAX) {
+        close(fd);
+        return ENOMEM;
+    }
+    return 0;
+}
+
+/* Fill a fresh table: stdio, then one dup of each shared preopen. */
+static bool table_init(wasi_ctx *ctx)
+{
+    for (int i = 0; i < WASI_NSTDIO; i++) {
+        wasi_fd f = stdio_fd(i);
+        if (wasi_fd_insert(ctx, &f) == UINT32_MAX)
+            return false;
+    }
+    for (uint32_t i = 0; i < ctx->shared->npreopens; i++)
+        if (insert_preopen(ctx, &ctx->shared->preopens[i]) != 0)
+            return false;
+    return true;
+}
+
+wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd)
+{
+    if (fd >= ctx->nfds || !ctx->fds[fd].open)
+        return NULL;
+    return &ctx->fds[fd];
+}
+
+uint32_t wasi_fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out)
+{
+    wasi_fd *f = wasi_fd_get(ctx, fd);
+    if (!f)
+        return WASI_EBADF;
+    if ((f->rights & need) != need)
+        return WASI_ENOTCAPABLE;
+    *out = f;
+    return WASI_ESUCCESS;
+}
+
+uint32_t wasi_fd_insert(wasi_ctx *ctx, const wasi_fd *f)
+{
+    uint32_t i = 0;
+    while (i < ctx->nfds && ctx->fds[i].open)
+        i++;
+    if (i == ctx->nfds) {
+        /* Descriptor numbers are dense, as POSIX's: double the table. */
+        uint32_t n = ctx->nfds ? ctx->nfds * 2 : 8;
+        if (n > (1u << 20))
+            return UINT32_MAX;          /* a guest that leaks descriptors */
+        wasi_fd *grown = realloc(ctx->fds, n * sizeof *grown);
+        if (!grown)
+            return UINT32_MAX;
+        memset(grown + ctx->nfds, 0, (n - ctx->nfds) * sizeof *grown);
+        ctx->fds = grown;
+        ctx->nfds = n;
+    }
+    ctx->fds[i] = *f;
+    ctx->fds[i].open = true;
+    return i;
+}
+
+void wasi_fd_release(wasi_fd *f)
+{
+    if (f->dir) {
+        closedir(f->dir);   /* its own dup of host_fd (see fd_readdir) */
+        f->dir = NULL;
+    }
+    if (!f->borrowed) {
+        /* A worker's reactor may still watch this number for the process
+         * that last blocked on it: cancel that before the number is reused. */
+        lvm_process *self = lvm_process_self();
+        if (self)
+            green_forget_fd(self->g.sched, f->host_fd);
+        close(f->host_fd);
+    }
+    memset(f, 0, sizeof *f);
+}
+
+/* }====== */
+
+/* {====== contexts */
+
+static wasi_ctx *ctx_with(wasi_shared *sh)
 {
     wasi_ctx *ctx = lvm_xcalloc(1, sizeof *ctx);
     if (!ctx)
         return NULL;
-    if (!strings_init(&ctx->args, argc, argv)) {
-        free(ctx);
+    ctx->shared = sh;
+    if (!table_init(ctx)) {
+        wasi_ctx_free(ctx);
         return NULL;
     }
-    if (!strings_init(&ctx->env, envc, envp)) {
-        strings_free(&ctx->args);
-        free(ctx);
-        return NULL;
-    }
-    /* The standard descriptors go straight to the host's.  stdin may be
-     * read, stdout and stderr written; none can seek (see fd_seek). */
-    static const uint64_t common = WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_POLL_FD_READWRITE;
-    ctx->fds[0] = (wasi_fd){ 0, true, common | WASI_RIGHT_FD_READ };
-    ctx->fds[1] = (wasi_fd){ 1, true, common | WASI_RIGHT_FD_WRITE };
-    ctx->fds[2] = (wasi_fd){ 2, true, common | WASI_RIGHT_FD_WRITE };
     return ctx;
+}
+
+wasi_ctx *wasi_ctx_new(int argc, const char *const argv[], int envc, const char *const envp[])
+{
+    wasi_shared *sh = shared_new(argc, argv, envc, envp);
+    if (!sh)
+        return NULL;
+    return ctx_with(sh);        /* on failure it has released sh */
+}
+
+wasi_ctx *wasi_ctx_new_child(const wasi_ctx *parent)
+{
+    atomic_fetch_add(&parent->shared->refs, 1);
+    return ctx_with(parent->shared);
 }
 
 void wasi_ctx_free(wasi_ctx *ctx)
 {
     if (!ctx)
         return;
-    strings_free(&ctx->args);
-    strings_free(&ctx->env);
+    for (uint32_t i = 0; i < ctx->nfds; i++)
+        if (ctx->fds[i].open)
+            wasi_fd_release(&ctx->fds[i]);
+    free(ctx->fds);
+    shared_release(ctx->shared);
     free(ctx);
+}
+
+/* A new preopen goes into the shared list and, as the next descriptor,
+ * into this context's table.  Contexts are configured before any process
+ * runs, so the table is still stdio plus the earlier preopens. */
+static int add_preopen(wasi_ctx *ctx, int host_fd, const char *guest_path)
+{
+    int err = shared_add(ctx->shared, host_fd, guest_path);
+    if (err)
+        return err;
+    return insert_preopen(ctx, &ctx->shared->preopens[ctx->shared->npreopens - 1]);
+}
+
+int wasi_ctx_preopen_dir(wasi_ctx *ctx, const char *host_path, const char *guest_path)
+{
+    /* O_RDONLY rather than O_PATH: fd_readdir needs a readable directory,
+     * and O_PATH is Linux-only. */
+    int fd = open(host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    return add_preopen(ctx, fd, guest_path);
+}
+
+int wasi_ctx_listen_tcp(wasi_ctx *ctx, const char *addr_port)
+{
+    char host[256];
+    const char *colon = strrchr(addr_port, ':');
+    if (!colon || (size_t)(colon - addr_port) >= sizeof host)
+        return EINVAL;
+    memcpy(host, addr_port, (size_t)(colon - addr_port));
+    host[colon - addr_port] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return EINVAL;
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sslen;
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        host[hl - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            return EINVAL;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        sslen = sizeof *a6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+            return EINVAL;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        sslen = sizeof *a4;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Non-blocking: it is lvm's own socket, so sock_accept can find out
+     * that nobody is waiting without stopping the worker thread. */
+    if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 128) != 0 ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+        int err = errno;
+        close(fd);
+        return err;
+    }
+    return add_preopen(ctx, fd, NULL);
 }
 
 bool wasi_exit_code(const wasi_ctx *ctx, uint32_t *code_out)
@@ -101,11 +359,49 @@ bool wasi_exit_code(const wasi_ctx *ctx, uint32_t *code_out)
     return ctx->exited;
 }
 
-wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd)
+wasi_ctx *wasi_ctx_of(const lvm_hostcall *call)
 {
-    if (fd >= WASI_NSTDIO || !ctx->fds[fd].open)
-        return NULL;
-    return &ctx->fds[fd];
+    lvm_process *self = lvm_process_self();
+    if (self && self->wasi)
+        return self->wasi;
+    return call->data;
+}
+
+/* }====== */
+
+/* {====== time and blocking */
+
+uint64_t wasi_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+lvm_err wasi_block_on_fd(int host_fd, bool for_write)
+{
+    lvm_process *self = lvm_process_self();
+    if (self && green_wait_fd(&self->g, host_fd, for_write ? IO_WRITE : IO_READ) == 0)
+        return LVM_ERR_BLOCK;
+    /* No process to suspend (a host call made outside the scheduler), or
+     * an fd the reactor cannot watch: wait on this thread. */
+    struct pollfd pfd = { host_fd, for_write ? POLLOUT : POLLIN, 0 };
+    while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+        ;
+    return LVM_OK;
+}
+
+uint8_t wasi_filetype_of_mode(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG: return WASI_FILETYPE_REGULAR_FILE;
+    case S_IFDIR: return WASI_FILETYPE_DIRECTORY;
+    case S_IFCHR: return WASI_FILETYPE_CHARACTER_DEVICE;
+    case S_IFBLK: return WASI_FILETYPE_BLOCK_DEVICE;
+    case S_IFSOCK: return WASI_FILETYPE_SOCKET_STREAM;
+    case S_IFLNK: return WASI_FILETYPE_SYMBOLIC_LINK;
+    default: return WASI_FILETYPE_UNKNOWN;     /* pipes: WASI has no type */
+    }
 }
 
 /* }====== */
@@ -116,6 +412,8 @@ wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd)
 static const wasi_import *const tables[] = {
     wasi_preview1_proc,
     wasi_preview1_fd,
+    wasi_preview1_path,
+    wasi_preview1_poll,
 };
 
 lvm_err wasi_define(wasi_ctx *ctx, lvm_store *s, lvm_linker *l)
@@ -165,22 +463,92 @@ bool wasi_is_preview1_name(const char *name)
 
 uint32_t wasi_errno_from_host(int host_errno)
 {
+    /* Every errno WASI has a name for; POSIX leaves the numbers to each
+     * system, hence a switch and not a table.  Duplicated values
+     * (EWOULDBLOCK == EAGAIN, ENOTSUP == EOPNOTSUPP on Linux) are guarded. */
     switch (host_errno) {
+    case 0: return WASI_ESUCCESS;
+    case E2BIG: return WASI_E2BIG;
     case EACCES: return WASI_EACCES;
+    case EADDRINUSE: return WASI_EADDRINUSE;
+    case EADDRNOTAVAIL: return WASI_EADDRNOTAVAIL;
+    case EAFNOSUPPORT: return WASI_EAFNOSUPPORT;
     case EAGAIN: return WASI_EAGAIN;
 #if EWOULDBLOCK != EAGAIN
     case EWOULDBLOCK: return WASI_EAGAIN;
 #endif
+    case EALREADY: return WASI_EALREADY;
     case EBADF: return WASI_EBADF;
+    case EBADMSG: return WASI_EBADMSG;
+    case EBUSY: return WASI_EBUSY;
+    case ECANCELED: return WASI_ECANCELED;
+    case ECHILD: return WASI_ECHILD;
+    case ECONNABORTED: return WASI_ECONNABORTED;
+    case ECONNREFUSED: return WASI_ECONNREFUSED;
+    case ECONNRESET: return WASI_ECONNRESET;
+    case EDEADLK: return WASI_EDEADLK;
+    case EDESTADDRREQ: return WASI_EDESTADDRREQ;
+    case EDOM: return WASI_EDOM;
     case EDQUOT: return WASI_EDQUOT;
+    case EEXIST: return WASI_EEXIST;
     case EFAULT: return WASI_EFAULT;
     case EFBIG: return WASI_EFBIG;
+    case EHOSTUNREACH: return WASI_EHOSTUNREACH;
+    case EIDRM: return WASI_EIDRM;
+    case EILSEQ: return WASI_EILSEQ;
+    case EINPROGRESS: return WASI_EINPROGRESS;
     case EINTR: return WASI_EINTR;
     case EINVAL: return WASI_EINVAL;
+    case EIO: return WASI_EIO;
+    case EISCONN: return WASI_EISCONN;
+    case EISDIR: return WASI_EISDIR;
+    case ELOOP: return WASI_ELOOP;
+    case EMFILE: return WASI_EMFILE;
+    case EMLINK: return WASI_EMLINK;
+    case EMSGSIZE: return WASI_EMSGSIZE;
+    case EMULTIHOP: return WASI_EMULTIHOP;
+    case ENAMETOOLONG: return WASI_ENAMETOOLONG;
+    case ENETDOWN: return WASI_ENETDOWN;
+    case ENETRESET: return WASI_ENETRESET;
+    case ENETUNREACH: return WASI_ENETUNREACH;
+    case ENFILE: return WASI_ENFILE;
+    case ENOBUFS: return WASI_ENOBUFS;
+    case ENODEV: return WASI_ENODEV;
+    case ENOENT: return WASI_ENOENT;
+    case ENOEXEC: return WASI_ENOEXEC;
+    case ENOLCK: return WASI_ENOLCK;
+    case ENOLINK: return WASI_ENOLINK;
+    case ENOMEM: return WASI_ENOMEM;
+    case ENOMSG: return WASI_ENOMSG;
+    case ENOPROTOOPT: return WASI_ENOPROTOOPT;
     case ENOSPC: return WASI_ENOSPC;
+    case ENOSYS: return WASI_ENOSYS;
+    case ENOTCONN: return WASI_ENOTCONN;
+    case ENOTDIR: return WASI_ENOTDIR;
+    case ENOTEMPTY: return WASI_ENOTEMPTY;
+    case ENOTRECOVERABLE: return WASI_ENOTRECOVERABLE;
+    case ENOTSOCK: return WASI_ENOTSOCK;
+    case ENOTSUP: return WASI_ENOTSUP;
+#if EOPNOTSUPP != ENOTSUP
+    case EOPNOTSUPP: return WASI_ENOTSUP;
+#endif
+    case ENOTTY: return WASI_ENOTTY;
+    case ENXIO: return WASI_ENXIO;
+    case EOVERFLOW: return WASI_EOVERFLOW;
+    case EOWNERDEAD: return WASI_EOWNERDEAD;
     case EPERM: return WASI_EPERM;
     case EPIPE: return WASI_EPIPE;
+    case EPROTO: return WASI_EPROTO;
+    case EPROTONOSUPPORT: return WASI_EPROTONOSUPPORT;
+    case EPROTOTYPE: return WASI_EPROTOTYPE;
+    case ERANGE: return WASI_ERANGE;
+    case EROFS: return WASI_EROFS;
     case ESPIPE: return WASI_ESPIPE;
+    case ESRCH: return WASI_ESRCH;
+    case ESTALE: return WASI_ESTALE;
+    case ETIMEDOUT: return WASI_ETIMEDOUT;
+    case ETXTBSY: return WASI_ETXTBSY;
+    case EXDEV: return WASI_EXDEV;
     default: return WASI_EIO;
     }
 }

@@ -1,184 +1,624 @@
 /*
- * preview1_fd.c - the file-descriptor functions of WASI preview 1 that a
- * hello world needs: fd_write, and the ones wasi-libc's start-up and stdio
- * call (fd_fdstat_get, fd_seek, fd_close, fd_prestat_get,
- * fd_prestat_dir_name).
+ * preview1_fd.c - the descriptor functions of WASI preview 1: everything
+ * named fd_*.
  *
- * Only the three standard descriptors exist today (ctx.c creates them).
- * There are no preopened directories yet, so the preopen scan wasi-libc
- * runs at start-up (fd_prestat_get on 3, 4, ... until EBADF) ends at once.
+ * Each function looks its descriptor up together with the rights the
+ * operation needs (wasi_fd_lookup: EBADF if there is no such descriptor,
+ * ENOTCAPABLE if it lacks a right), checks every guest range, and only then
+ * touches the host.
+ *
+ * Reads and writes: regular files and directories never block, so they go
+ * straight to the host.  Streams (pipes, terminals, sockets) are first
+ * polled with a zero timeout; if they are not ready the calling process is
+ * parked on the fd and the call runs again when it is (wasi_block_on_fd).
+ * The host descriptor is never switched to O_NONBLOCK: stdin is shared with
+ * the shell that started lvm.  A guest that set FDFLAG_NONBLOCK gets EAGAIN
+ * instead of waiting.
  *
  * fd_write issues exactly one host writev per guest call: a line printed by
- * one guest then reaches the terminal in one piece even when several
- * guests (processes, later) share stdout.  Guest output is never buffered
- * on the host side.
+ * one process reaches the terminal in one piece even when several processes
+ * share stdout.  Guest output is never buffered on the host side.
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* At most this many iovecs go to one writev.  wasi-libc passes 1 or 2;
- * a guest that passes more gets a short write, which WASI allows and libc
- * loops on.  Small enough to live on the stack of any green thread. */
+/* At most this many iovecs go to one host call.  wasi-libc passes 1 or 2;
+ * a guest that passes more gets a short transfer, which WASI allows and
+ * libc loops on.  Small enough to live on the stack of any thread. */
 #define MAX_IOV 64
 
-/* fd_write(fd: fd, iovs: ptr<ciovec>, iovs_len: u32, nwritten_out: ptr<u32>)
- * -> errno.  A ciovec is { buf: u32, buf_len: u32 }, 8 bytes. */
-static lvm_err fd_write(lvm_hostcall *call, lvm_val *ar)
+/* {====== helpers shared with preview1_path.c */
+
+/* filestat, 64 bytes: dev u64 @0, ino u64 @8, filetype u8 @16 (padding to
+ * 24), nlink u64 @24, size u64 @32, atim @40, mtim @48, ctim @56. */
+void wasi_store_filestat(const wasi_mem *m, uint32_t out, const struct stat *st)
 {
-    wasi_ctx *ctx = call->data;
-    wasi_mem m = wasi_mem_of(call);
-    uint32_t fd = ar[0].i32, iovs = ar[1].i32, iovs_len = ar[2].i32, nwritten_ptr = ar[3].i32;
+    static const uint8_t zeros[64];
+    wasi_copy_out(m, out, zeros, sizeof zeros);
+    wasi_store_u64(m, out, (uint64_t)st->st_dev);
+    wasi_store_u64(m, out + 8, (uint64_t)st->st_ino);
+    wasi_store_u8(m, out + 16, wasi_filetype_of_mode(st->st_mode));
+    wasi_store_u64(m, out + 24, (uint64_t)st->st_nlink);
+    wasi_store_u64(m, out + 32, (uint64_t)st->st_size);
+#define NS(ts) ((uint64_t)(ts).tv_sec * 1000000000u + (uint64_t)(ts).tv_nsec)
+    wasi_store_u64(m, out + 40, NS(st->st_atim));
+    wasi_store_u64(m, out + 48, NS(st->st_mtim));
+    wasi_store_u64(m, out + 56, NS(st->st_ctim));
+#undef NS
+}
 
-    wasi_fd *f = wasi_fd_get(ctx, fd);
-    if (!f || !(f->rights & WASI_RIGHT_FD_WRITE))
-        return wasi_return(ar, WASI_EBADF);
-    /* Check the array, every buffer and the out-pointer before writing a
-     * byte (ABI D7): a bad iovec must not leave half a line on stdout. */
-    if (!wasi_mem_check(&m, iovs, (uint64_t)iovs_len * 8) || !wasi_mem_check(&m, nwritten_ptr, 4))
-        return wasi_return(ar, WASI_EFAULT);
-    for (uint32_t i = 0; i < iovs_len; i++) {
-        uint32_t buf = wasi_load_u32(&m, iovs + 8 * i);
-        uint32_t len = wasi_load_u32(&m, iovs + 8 * i + 4);
-        if (!wasi_mem_check(&m, buf, len))
-            return wasi_return(ar, WASI_EFAULT);
+/* fstflags: set atime to atim (1) or now (2), mtime to mtim (4) or now
+ * (8).  Both variants for one time is EINVAL, as in wasmtime. */
+uint32_t wasi_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts_out[2])
+{
+    if (fst & ~15u || ((fst & 1) && (fst & 2)) || ((fst & 4) && (fst & 8)))
+        return WASI_EINVAL;
+    uint64_t t[2] = { atim, mtim };
+    for (int i = 0; i < 2; i++) {
+        uint32_t set = fst >> (2 * i) & 1, now = fst >> (2 * i) & 2;
+        if (now) {
+            ts_out[i] = (struct timespec){ 0, UTIME_NOW };
+        } else if (set) {
+            ts_out[i] = (struct timespec){ (time_t)(t[i] / 1000000000u), (long)(t[i] % 1000000000u) };
+        } else {
+            ts_out[i] = (struct timespec){ 0, UTIME_OMIT };
+        }
     }
+    return WASI_ESUCCESS;
+}
 
-    /* Gather at most MAX_IOV non-empty buffers and at most UINT32_MAX bytes
-     * (nwritten is a u32).  Empty buffers are skipped: they write nothing,
-     * and their pointer may be the end of (or no) memory. */
-    struct iovec v[MAX_IOV];
+/* Check an iovec array (8 bytes each: buf u32, len u32) and every buffer in
+ * it, and gather at most MAX_IOV non-empty buffers totalling at most
+ * UINT32_MAX bytes (what a u32 count can report).  Empty buffers are
+ * skipped: their pointer may be the end of (or no) memory. */
+static uint32_t gather(const wasi_mem *m, uint32_t iovs, uint32_t n, struct iovec v[MAX_IOV], int *nv_out)
+{
+    if (!wasi_mem_check(m, iovs, (uint64_t)n * 8))
+        return WASI_EFAULT;
+    for (uint32_t i = 0; i < n; i++)
+        if (!wasi_mem_check(m, wasi_load_u32(m, iovs + 8 * i), wasi_load_u32(m, iovs + 8 * i + 4)))
+            return WASI_EFAULT;
     int nv = 0;
     uint64_t total = 0;
-    for (uint32_t i = 0; i < iovs_len && nv < MAX_IOV && total < UINT32_MAX; i++) {
-        uint32_t buf = wasi_load_u32(&m, iovs + 8 * i);
-        uint64_t len = wasi_load_u32(&m, iovs + 8 * i + 4);
+    for (uint32_t i = 0; i < n && nv < MAX_IOV && total < UINT32_MAX; i++) {
+        uint32_t buf = wasi_load_u32(m, iovs + 8 * i);
+        uint64_t len = wasi_load_u32(m, iovs + 8 * i + 4);
         if (len == 0)
             continue;
         if (len > UINT32_MAX - total)
             len = UINT32_MAX - total;
-        v[nv].iov_base = m.base + buf;
+        v[nv].iov_base = m->base + buf;
         v[nv].iov_len = (size_t)len;
         nv++;
         total += len;
     }
+    *nv_out = nv;
+    return WASI_ESUCCESS;
+}
 
+/* May a read (or write) on f go ahead without stopping the thread?
+ * Returns LVM_OK with *eagain false: go ahead; LVM_OK with *eagain true:
+ * the guest asked not to wait (EAGAIN); LVM_ERR_BLOCK: the process is
+ * parked, return that. */
+lvm_err wasi_stream_ready(const wasi_fd *f, bool for_write, bool *eagain)
+{
+    *eagain = false;
+    if (f->type == WASI_FILETYPE_REGULAR_FILE || f->type == WASI_FILETYPE_DIRECTORY)
+        return LVM_OK;
+    struct pollfd p = { f->host_fd, for_write ? POLLOUT : POLLIN, 0 };
+    int n;
+    do
+        n = poll(&p, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != 0)                     /* ready, hung up, or an error to report */
+        return LVM_OK;
+    if (f->flags & WASI_FDFLAG_NONBLOCK) {
+        *eagain = true;
+        return LVM_OK;
+    }
+    return wasi_block_on_fd(f->host_fd, for_write);
+}
+
+/* }====== */
+
+/* {====== reading and writing */
+
+/* fd_read(fd, iovs: ptr<iovec>, iovs_len: u32, nread_out: ptr<u32>) and
+ * fd_write(fd, iovs: ptr<ciovec>, iovs_len: u32, nwritten_out: ptr<u32>):
+ * one function, the direction apart. */
+static lvm_err read_or_write(lvm_hostcall *call, lvm_val *ar, bool write)
+{
+    wasi_ctx *ctx = wasi_ctx_of(call);
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t iovs = ar[1].i32, iovs_len = ar[2].i32, out = ar[3].i32;
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ, &f);
+    if (e)
+        return wasi_return(ar, e == WASI_ENOTCAPABLE ? WASI_EBADF : e);
+    /* Check everything before moving a byte (a bad iovec must not leave
+     * half a line on stdout). */
+    struct iovec v[MAX_IOV];
+    int nv;
+    if ((e = gather(&m, iovs, iovs_len, v, &nv)) != 0 || !wasi_mem_check(&m, out, 4))
+        return wasi_return(ar, e ? e : WASI_EFAULT);
+    if (f->type == WASI_FILETYPE_DIRECTORY)
+        return wasi_return(ar, WASI_EISDIR);
+
+    ssize_t n = 0;
+    while (nv > 0) {
+        bool eagain;
+        lvm_err r = wasi_stream_ready(f, write, &eagain);
+        if (r != LVM_OK)
+            return r;               /* parked: nothing was done yet */
+        if (eagain)
+            return wasi_return(ar, WASI_EAGAIN);
+        n = write ? writev(f->host_fd, v, nv) : readv(f->host_fd, v, nv);
+        if (n >= 0)
+            break;
+        /* Our own non-blocking sockets can lose a race with another reader;
+         * then simply wait again. */
+        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            return wasi_return(ar, wasi_errno_from_host(errno));
+    }
+    wasi_store_u32(&m, out, (uint32_t)n);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+static lvm_err fd_read(lvm_hostcall *call, lvm_val *ar)
+{
+    return read_or_write(call, ar, false);
+}
+
+static lvm_err fd_write(lvm_hostcall *call, lvm_val *ar)
+{
+    return read_or_write(call, ar, true);
+}
+
+/* fd_pread(fd, iovs, iovs_len, offset: u64, nread_out) and fd_pwrite: at
+ * an offset, without moving the file position.  Only seekable files. */
+static lvm_err positional(lvm_hostcall *call, lvm_val *ar, bool write)
+{
+    wasi_ctx *ctx = wasi_ctx_of(call);
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t iovs = ar[1].i32, iovs_len = ar[2].i32, out = ar[4].i32;
+    uint64_t offset = (uint64_t)ar[3].i64;
+    wasi_fd *f;
+    uint64_t need = (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ) | WASI_RIGHT_FD_SEEK;
+    uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, need, &f);
+    if (e)
+        return wasi_return(ar, e);
+    struct iovec v[MAX_IOV];
+    int nv;
+    if ((e = gather(&m, iovs, iovs_len, v, &nv)) != 0 || !wasi_mem_check(&m, out, 4))
+        return wasi_return(ar, e ? e : WASI_EFAULT);
+    if (offset > INT64_MAX)
+        return wasi_return(ar, WASI_EINVAL);
+    if (f->type == WASI_FILETYPE_DIRECTORY)
+        return wasi_return(ar, WASI_EISDIR);
     ssize_t n = 0;
     if (nv > 0) {
         do
-            n = writev(f->host_fd, v, nv);
+            n = write ? pwritev(f->host_fd, v, nv, (off_t)offset) : preadv(f->host_fd, v, nv, (off_t)offset);
         while (n < 0 && errno == EINTR);
         if (n < 0)
             return wasi_return(ar, wasi_errno_from_host(errno));
     }
-    wasi_store_u32(&m, nwritten_ptr, (uint32_t)n);
+    wasi_store_u32(&m, out, (uint32_t)n);
     return wasi_return(ar, WASI_ESUCCESS);
 }
 
-/* WASI file types (`filetype`), for fd_fdstat_get. */
-enum {
-    FILETYPE_UNKNOWN = 0, FILETYPE_BLOCK_DEVICE = 1, FILETYPE_CHARACTER_DEVICE = 2,
-    FILETYPE_DIRECTORY = 3, FILETYPE_REGULAR_FILE = 4, FILETYPE_SOCKET_STREAM = 6,
-};
-
-static uint8_t host_filetype(int host_fd)
+static lvm_err fd_pread(lvm_hostcall *call, lvm_val *ar)
 {
-    struct stat st;
-    if (fstat(host_fd, &st) != 0)
-        return FILETYPE_UNKNOWN;
-    if (S_ISCHR(st.st_mode))
-        return FILETYPE_CHARACTER_DEVICE;
-    if (S_ISREG(st.st_mode))
-        return FILETYPE_REGULAR_FILE;
-    if (S_ISDIR(st.st_mode))
-        return FILETYPE_DIRECTORY;
-    if (S_ISBLK(st.st_mode))
-        return FILETYPE_BLOCK_DEVICE;
-    if (S_ISSOCK(st.st_mode))
-        return FILETYPE_SOCKET_STREAM;
-    return FILETYPE_UNKNOWN;     /* pipes: WASI has no type for them */
+    return positional(call, ar, false);
 }
 
-/* fd_fdstat_get(fd: fd, stat_out: ptr<fdstat>) -> errno
+static lvm_err fd_pwrite(lvm_hostcall *call, lvm_val *ar)
+{
+    return positional(call, ar, true);
+}
+
+/* fd_seek(fd, offset: s64, whence: u8, newoffset_out: ptr<u64>) -> errno
+ * fd_tell(fd, offset_out: ptr<u64>) -> errno
+ * The standard descriptors never seek, even when the host's stdout is a
+ * file: the guest must not move an offset the host shares with its parent
+ * shell.  Asking for the position only (offset 0 from CUR, which is what
+ * ftell does) needs just the TELL right. */
+static lvm_err seek(lvm_hostcall *call, lvm_val *ar, uint32_t fd, int64_t offset, uint32_t whence, uint32_t out)
+{
+    wasi_ctx *ctx = wasi_ctx_of(call);
+    wasi_mem m = wasi_mem_of(call);
+    wasi_fd *f = wasi_fd_get(ctx, fd);
+    if (!f)
+        return wasi_return(ar, WASI_EBADF);
+    if (!wasi_mem_check(&m, out, 8))
+        return wasi_return(ar, WASI_EFAULT);
+    if (whence > 2)
+        return wasi_return(ar, WASI_EINVAL);
+    if (f->borrowed || f->type == WASI_FILETYPE_SOCKET_STREAM)
+        return wasi_return(ar, WASI_ESPIPE);
+    uint64_t need = offset == 0 && whence == 1 ? WASI_RIGHT_FD_TELL : WASI_RIGHT_FD_SEEK;
+    if (!(f->rights & need))
+        return wasi_return(ar, WASI_ENOTCAPABLE);
+    static const int host_whence[] = { SEEK_SET, SEEK_CUR, SEEK_END };
+    off_t pos = lseek(f->host_fd, (off_t)offset, host_whence[whence]);
+    if (pos < 0)
+        return wasi_return(ar, wasi_errno_from_host(errno));
+    wasi_store_u64(&m, out, (uint64_t)pos);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+static lvm_err fd_seek(lvm_hostcall *call, lvm_val *ar)
+{
+    return seek(call, ar, ar[0].i32, ar[1].i64, ar[2].i32, ar[3].i32);
+}
+
+static lvm_err fd_tell(lvm_hostcall *call, lvm_val *ar)
+{
+    return seek(call, ar, ar[0].i32, 0, 1, ar[1].i32);
+}
+
+/* }====== */
+
+/* {====== descriptor state */
+
+/* fd_close(fd) -> errno.  The standard descriptors close for the guest
+ * only: the host's 0-2 stay open for lvm and for other processes. */
+static lvm_err fd_close(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
+    if (!f)
+        return wasi_return(ar, WASI_EBADF);
+    wasi_fd_release(f);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* fd_renumber(from, to) -> errno: `to` is closed, `from` moves there.
+ * Both must be open (wasmtime's rule; POSIX dup2 would allow a closed to). */
+static lvm_err fd_renumber(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_ctx *ctx = wasi_ctx_of(call);
+    uint32_t from = ar[0].i32, to = ar[1].i32;
+    wasi_fd *a = wasi_fd_get(ctx, from), *b = wasi_fd_get(ctx, to);
+    if (!a || !b)
+        return wasi_return(ar, WASI_EBADF);
+    if (from != to) {
+        wasi_fd_release(b);
+        *b = *a;
+        memset(a, 0, sizeof *a);
+    }
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* fd_fdstat_get(fd, stat_out: ptr<fdstat>) -> errno
  * fdstat is 24 bytes: filetype u8 @0, flags u16 @2, rights_base u64 @8,
  * rights_inheriting u64 @16.  wasi-libc's isatty() is this call: a
  * character device without the seek/tell rights is a terminal, and then
- * stdout is line-buffered, as natively.  The real host type is reported so
- * that output to a pipe or file is fully buffered, also as natively. */
+ * stdout is line-buffered, as natively. */
 static lvm_err fd_fdstat_get(lvm_hostcall *call, lvm_val *ar)
 {
-    wasi_ctx *ctx = call->data;
     wasi_mem m = wasi_mem_of(call);
-    uint32_t fd = ar[0].i32, out = ar[1].i32;
-    wasi_fd *f = wasi_fd_get(ctx, fd);
+    uint32_t out = ar[1].i32;
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
     if (!f)
         return wasi_return(ar, WASI_EBADF);
     if (!wasi_mem_check(&m, out, 24))
         return wasi_return(ar, WASI_EFAULT);
     static const uint8_t zeros[24];
     wasi_copy_out(&m, out, zeros, sizeof zeros);     /* padding included */
-    wasi_store_u8(&m, out, host_filetype(f->host_fd));
-    wasi_store_u16(&m, out + 2, 0);                  /* no fdflags */
+    wasi_store_u8(&m, out, f->type);
+    wasi_store_u16(&m, out + 2, f->flags);
     wasi_store_u64(&m, out + 8, f->rights);
-    wasi_store_u64(&m, out + 16, 0);                 /* nothing to inherit */
+    wasi_store_u64(&m, out + 16, f->inheriting);
     return wasi_return(ar, WASI_ESUCCESS);
 }
 
-/* fd_seek(fd: fd, offset: s64, whence: u8, newoffset_out: ptr<u64>) -> errno
- * The standard descriptors never seek, even when the host's stdout is a
- * file: the guest must not move an offset the host shares with its parent
- * shell.  So the answer is ESPIPE, after the usual checks. */
-static lvm_err fd_seek(lvm_hostcall *call, lvm_val *ar)
+/* fd_fdstat_set_flags(fd, flags: u16) -> errno
+ * APPEND changes the host descriptor (it is ours, or a standard one whose
+ * writes append anyway for the guest's purposes); NONBLOCK is kept by lvm
+ * only (see the top of the file).  The sync flags cannot be changed on an
+ * open file on Linux, so asking for them is ENOTSUP. */
+static lvm_err fd_fdstat_set_flags(lvm_hostcall *call, lvm_val *ar)
 {
-    wasi_ctx *ctx = call->data;
+    uint32_t flags = ar[1].i32;
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_FDSTAT_SET_FLAGS, &f);
+    if (e)
+        return wasi_return(ar, e);
+    if (flags & ~(uint32_t)(WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK))
+        return wasi_return(ar, flags > 31 ? WASI_EINVAL : WASI_ENOTSUP);
+    if (!f->borrowed && (flags ^ f->flags) & WASI_FDFLAG_APPEND) {
+        int fl = fcntl(f->host_fd, F_GETFL);
+        fl = flags & WASI_FDFLAG_APPEND ? fl | O_APPEND : fl & ~O_APPEND;
+        if (fcntl(f->host_fd, F_SETFL, fl) != 0)
+            return wasi_return(ar, wasi_errno_from_host(errno));
+    }
+    f->flags = (uint16_t)(flags | (f->flags & ~(WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK)));
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* fd_fdstat_set_rights(fd, base: u64, inheriting: u64) -> errno
+ * Rights can only be dropped, never regained: that is what makes handing
+ * a restricted descriptor to less trusted code meaningful. */
+static lvm_err fd_fdstat_set_rights(lvm_hostcall *call, lvm_val *ar)
+{
+    uint64_t base = (uint64_t)ar[1].i64, inh = (uint64_t)ar[2].i64;
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
+    if (!f)
+        return wasi_return(ar, WASI_EBADF);
+    if ((base & ~f->rights) || (inh & ~f->inheriting))
+        return wasi_return(ar, WASI_ENOTCAPABLE);
+    f->rights = base;
+    f->inheriting = inh;
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* fd_advise(fd, offset: u64, len: u64, advice: u8) -> errno */
+static lvm_err fd_advise(lvm_hostcall *call, lvm_val *ar)
+{
+    static const int host_advice[] = {
+        POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
+        POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE,
+    };
+    uint64_t off = (uint64_t)ar[1].i64, len = (uint64_t)ar[2].i64;
+    uint32_t advice = ar[3].i32;
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_ADVISE, &f);
+    if (e)
+        return wasi_return(ar, e);
+    if (advice > 5 || off > INT64_MAX || len > INT64_MAX)
+        return wasi_return(ar, WASI_EINVAL);
+    int r = posix_fadvise(f->host_fd, (off_t)off, (off_t)len, host_advice[advice]);
+    return wasi_return(ar, wasi_errno_from_host(r));
+}
+
+/* fd_allocate(fd, offset: u64, len: u64) -> errno */
+static lvm_err fd_allocate(lvm_hostcall *call, lvm_val *ar)
+{
+    uint64_t off = (uint64_t)ar[1].i64, len = (uint64_t)ar[2].i64;
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_ALLOCATE, &f);
+    if (e)
+        return wasi_return(ar, e);
+    if (off > INT64_MAX || len > INT64_MAX - off)
+        return wasi_return(ar, WASI_EFBIG);
+    if (len == 0)
+        return wasi_return(ar, WASI_EINVAL);
+    int r = posix_fallocate(f->host_fd, (off_t)off, (off_t)len);
+    return wasi_return(ar, wasi_errno_from_host(r));
+}
+
+/* fd_datasync(fd) and fd_sync(fd) -> errno */
+static lvm_err fd_datasync(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_DATASYNC, &f);
+    if (e)
+        return wasi_return(ar, e);
+    return wasi_return(ar, fdatasync(f->host_fd) == 0 ? 0 : wasi_errno_from_host(errno));
+}
+
+static lvm_err fd_sync(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_SYNC, &f);
+    if (e)
+        return wasi_return(ar, e);
+    return wasi_return(ar, fsync(f->host_fd) == 0 ? 0 : wasi_errno_from_host(errno));
+}
+
+/* }====== */
+
+/* {====== file status */
+
+/* fd_filestat_get(fd, buf: ptr<filestat>) -> errno */
+static lvm_err fd_filestat_get(lvm_hostcall *call, lvm_val *ar)
+{
     wasi_mem m = wasi_mem_of(call);
-    uint32_t fd = ar[0].i32, whence = ar[2].i32, out = ar[3].i32;
-    if (!wasi_fd_get(ctx, fd))
+    uint32_t out = ar[1].i32;
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_FILESTAT_GET, &f);
+    if (e)
+        return wasi_return(ar, e);
+    if (!wasi_mem_check(&m, out, 64))
+        return wasi_return(ar, WASI_EFAULT);
+    struct stat st;
+    if (fstat(f->host_fd, &st) != 0)
+        return wasi_return(ar, wasi_errno_from_host(errno));
+    wasi_store_filestat(&m, out, &st);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* fd_filestat_set_size(fd, size: u64) -> errno */
+static lvm_err fd_filestat_set_size(lvm_hostcall *call, lvm_val *ar)
+{
+    uint64_t size = (uint64_t)ar[1].i64;
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_FILESTAT_SET_SIZE, &f);
+    if (e)
+        return wasi_return(ar, e);
+    if (size > INT64_MAX)
+        return wasi_return(ar, WASI_EINVAL);
+    return wasi_return(ar, ftruncate(f->host_fd, (off_t)size) == 0 ? 0 : wasi_errno_from_host(errno));
+}
+
+/* fd_filestat_set_times(fd, atim: u64, mtim: u64, fst_flags: u16) -> errno */
+static lvm_err fd_filestat_set_times(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_FILESTAT_SET_TIMES, &f);
+    if (e)
+        return wasi_return(ar, e);
+    struct timespec ts[2];
+    if ((e = wasi_timespecs((uint64_t)ar[1].i64, (uint64_t)ar[2].i64, ar[3].i32, ts)) != 0)
+        return wasi_return(ar, e);
+    return wasi_return(ar, futimens(f->host_fd, ts) == 0 ? 0 : wasi_errno_from_host(errno));
+}
+
+/* }====== */
+
+/* {====== directories */
+
+/* fd_readdir(fd, buf: ptr<u8>, buf_len: u32, cookie: u64, bufused_out:
+ * ptr<u32>) -> errno
+ * Fills buf with dirent records (d_next u64 @0, d_ino u64 @8, d_namlen u32
+ * @16, d_type u8 @20; 24 bytes) each followed by its name, starting at the
+ * entry numbered `cookie`.  The last record may be cut off at buf_len: the
+ * spec says so, and libc then asks again with a bigger buffer.  Cookies are
+ * entry numbers (0, 1, 2, ...): portable and stable, unlike telldir values;
+ * the open DIR remembers where it is, so reading on from the last cookie
+ * costs nothing, and any other cookie rewinds and skips. */
+static lvm_err fd_readdir(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t buf = ar[1].i32, buf_len = ar[2].i32, used_out = ar[4].i32;
+    uint64_t cookie = (uint64_t)ar[3].i64;
+    wasi_fd *f;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_READDIR, &f);
+    if (e)
+        return wasi_return(ar, e);
+    if (!wasi_mem_check(&m, buf, buf_len) || !wasi_mem_check(&m, used_out, 4))
+        return wasi_return(ar, WASI_EFAULT);
+    if (f->type != WASI_FILETYPE_DIRECTORY)
+        return wasi_return(ar, WASI_ENOTDIR);
+    if (!f->dir) {
+        /* A DIR of its own (fdopendir takes over the descriptor it gets). */
+        int d = openat(f->host_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d < 0)
+            return wasi_return(ar, wasi_errno_from_host(errno));
+        if (!(f->dir = fdopendir(d))) {
+            close(d);
+            return wasi_return(ar, wasi_errno_from_host(errno));
+        }
+        f->dir_pos = 0;
+    }
+    DIR *dir = f->dir;
+    if (cookie != f->dir_pos) {
+        rewinddir(dir);
+        f->dir_pos = 0;
+        while (f->dir_pos < cookie && readdir(dir))
+            f->dir_pos++;
+    }
+
+    uint32_t used = 0;
+    while (used < buf_len) {
+        errno = 0;
+        long before = telldir(dir);
+        struct dirent *d = readdir(dir);
+        if (!d) {
+            if (errno)
+                return wasi_return(ar, wasi_errno_from_host(errno));
+            break;
+        }
+        uint8_t type;
+        switch (d->d_type) {
+        case DT_REG: type = WASI_FILETYPE_REGULAR_FILE; break;
+        case DT_DIR: type = WASI_FILETYPE_DIRECTORY; break;
+        case DT_LNK: type = WASI_FILETYPE_SYMBOLIC_LINK; break;
+        case DT_CHR: type = WASI_FILETYPE_CHARACTER_DEVICE; break;
+        case DT_BLK: type = WASI_FILETYPE_BLOCK_DEVICE; break;
+        case DT_SOCK: type = WASI_FILETYPE_SOCKET_STREAM; break;
+        default: {
+            struct stat st;      /* file systems that do not say */
+            type = fstatat(f->host_fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                       ? wasi_filetype_of_mode(st.st_mode) : WASI_FILETYPE_UNKNOWN;
+        }
+        }
+        uint32_t namlen = (uint32_t)strlen(d->d_name);
+        uint8_t head[24] = { 0 };
+        wasi_mem hm = { head, sizeof head };
+        wasi_store_u64(&hm, 0, f->dir_pos + 1);
+        wasi_store_u64(&hm, 8, (uint64_t)d->d_ino);
+        wasi_store_u32(&hm, 16, namlen);
+        wasi_store_u8(&hm, 20, type);
+        uint32_t room = buf_len - used;
+        uint32_t hn = room < 24 ? room : 24;
+        wasi_copy_out(&m, buf + used, head, hn);
+        used += hn;
+        room -= hn;
+        uint32_t nn = room < namlen ? room : namlen;
+        wasi_copy_out(&m, buf + used, d->d_name, nn);
+        used += nn;
+        if (hn < 24 || nn < namlen) {
+            /* Cut off: the guest will ask again from this entry's cookie,
+             * so put the stream back where that cookie points. */
+            seekdir(dir, before);
+            break;
+        }
+        f->dir_pos++;
+    }
+    wasi_store_u32(&m, used_out, used);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* fd_prestat_get(fd, prestat_out: ptr<prestat>) -> errno
+ * prestat is { tag u8 @0 (0: a directory), name_len u32 @4 }.  Any
+ * descriptor that is not a preopened directory is EBADF: that is how
+ * wasi-libc's start-up scan (3, 4, ... until EBADF) knows it has ended. */
+static lvm_err fd_prestat_get(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t out = ar[1].i32;
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
+    if (!f || !f->preopen)
         return wasi_return(ar, WASI_EBADF);
     if (!wasi_mem_check(&m, out, 8))
         return wasi_return(ar, WASI_EFAULT);
-    if (whence > 2)
-        return wasi_return(ar, WASI_EINVAL);
-    return wasi_return(ar, WASI_ESPIPE);
-}
-
-/* fd_close(fd: fd) -> errno
- * Closes the guest's descriptor only: the host's 0-2 stay open because lvm
- * itself still reports errors on stderr, and other guests share them. */
-static lvm_err fd_close(lvm_hostcall *call, lvm_val *ar)
-{
-    wasi_ctx *ctx = call->data;
-    wasi_fd *f = wasi_fd_get(ctx, ar[0].i32);
-    if (!f)
-        return wasi_return(ar, WASI_EBADF);
-    f->open = false;
+    static const uint8_t zeros[8];
+    wasi_copy_out(&m, out, zeros, sizeof zeros);
+    wasi_store_u32(&m, out + 4, (uint32_t)strlen(f->preopen));
     return wasi_return(ar, WASI_ESUCCESS);
 }
 
-/* fd_prestat_get(fd: fd, prestat_out: ptr<prestat>) -> errno
- * fd_prestat_dir_name(fd: fd, path: ptr<u8>, path_len: u32) -> errno
- * No descriptor is a preopened directory yet, so both answer EBADF, which
- * is also how wasi-libc learns that the preopen list has ended.  Neither
- * touches guest memory, so there is nothing to check. */
-static lvm_err fd_prestat_get(lvm_hostcall *call, lvm_val *ar)
-{
-    return wasi_return(ar, WASI_EBADF);
-}
-
+/* fd_prestat_dir_name(fd, path: ptr<u8>, path_len: u32) -> errno
+ * The name, without a terminator; a buffer that is too small is
+ * ENAMETOOLONG and receives nothing. */
 static lvm_err fd_prestat_dir_name(lvm_hostcall *call, lvm_val *ar)
 {
-    return wasi_return(ar, WASI_EBADF);
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t path = ar[1].i32, path_len = ar[2].i32;
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
+    if (!f || !f->preopen)
+        return wasi_return(ar, WASI_EBADF);
+    if (!wasi_mem_check(&m, path, path_len))
+        return wasi_return(ar, WASI_EFAULT);
+    size_t len = strlen(f->preopen);
+    if (path_len < len)
+        return wasi_return(ar, WASI_ENAMETOOLONG);
+    wasi_copy_out(&m, path, f->preopen, len);
+    return wasi_return(ar, WASI_ESUCCESS);
 }
 
+/* }====== */
+
 const wasi_import wasi_preview1_fd[] = {
-    { "fd_write",            "iiii:i", fd_write },
-    { "fd_fdstat_get",       "ii:i",   fd_fdstat_get },
-    { "fd_seek",             "iIii:i", fd_seek },
-    { "fd_close",            "i:i",    fd_close },
-    { "fd_prestat_get",      "ii:i",   fd_prestat_get },
-    { "fd_prestat_dir_name", "iii:i",  fd_prestat_dir_name },
+    { "fd_advise",             "iIIi:i",  fd_advise },
+    { "fd_allocate",           "iII:i",   fd_allocate },
+    { "fd_close",              "i:i",     fd_close },
+    { "fd_datasync",           "i:i",     fd_datasync },
+    { "fd_fdstat_get",         "ii:i",    fd_fdstat_get },
+    { "fd_fdstat_set_flags",   "ii:i",    fd_fdstat_set_flags },
+    { "fd_fdstat_set_rights",  "iII:i",   fd_fdstat_set_rights },
+    { "fd_filestat_get",       "ii:i",    fd_filestat_get },
+    { "fd_filestat_set_size",  "iI:i",    fd_filestat_set_size },
+    { "fd_filestat_set_times", "iIIi:i",  fd_filestat_set_times },
+    { "fd_pread",              "iiiIi:i", fd_pread },
+    { "fd_prestat_get",        "ii:i",    fd_prestat_get },
+    { "fd_prestat_dir_name",   "iii:i",   fd_prestat_dir_name },
+    { "fd_pwrite",             "iiiIi:i", fd_pwrite },
+    { "fd_read",               "iiii:i",  fd_read },
+    { "fd_readdir",            "iiiIi:i", fd_readdir },
+    { "fd_renumber",           "ii:i",    fd_renumber },
+    { "fd_seek",               "iIii:i",  fd_seek },
+    { "fd_sync",               "i:i",     fd_sync },
+    { "fd_tell",               "ii:i",    fd_tell },
+    { "fd_write",              "iiii:i",  fd_write },
     { NULL, NULL, NULL },
 };

@@ -1,6 +1,6 @@
 /*
  * preview1_proc.c - the process-level WASI preview 1 functions: arguments,
- * environment, clocks, random bytes, and proc_exit.
+ * environment, clocks, random bytes, proc_exit and proc_raise.
  *
  * Each function checks every guest range before writing anything, so a bad
  * pointer leaves memory untouched and returns EFAULT (internal.h explains
@@ -45,37 +45,57 @@ static lvm_err strings_get(lvm_hostcall *call, lvm_val *ar, const wasi_strings *
 
 static lvm_err args_sizes_get(lvm_hostcall *call, lvm_val *ar)
 {
-    return sizes_get(call, ar, &((wasi_ctx *)call->data)->args);
+    return sizes_get(call, ar, &wasi_ctx_of(call)->shared->args);
 }
 
 static lvm_err args_get(lvm_hostcall *call, lvm_val *ar)
 {
-    return strings_get(call, ar, &((wasi_ctx *)call->data)->args);
+    return strings_get(call, ar, &wasi_ctx_of(call)->shared->args);
 }
 
 static lvm_err environ_sizes_get(lvm_hostcall *call, lvm_val *ar)
 {
-    return sizes_get(call, ar, &((wasi_ctx *)call->data)->env);
+    return sizes_get(call, ar, &wasi_ctx_of(call)->shared->env);
 }
 
 static lvm_err environ_get(lvm_hostcall *call, lvm_val *ar)
 {
-    return strings_get(call, ar, &((wasi_ctx *)call->data)->env);
+    return strings_get(call, ar, &wasi_ctx_of(call)->shared->env);
 }
 
 /* }====== */
 
 /* {====== clocks and randomness */
 
+/* Clock ids 0-3 are realtime, monotonic, process CPU and thread CPU time,
+ * which POSIX provides directly.  (The CPU clocks measure lvm's host
+ * process and the worker thread: a green process has no CPU clock of its
+ * own, and wasmtime reports the same.) */
+static const clockid_t host_clock[] = {
+    CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
+};
+
+/* clock_res_get(id: u32, resolution_out: ptr<u64>) -> errno */
+static lvm_err clock_res_get(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t id = ar[0].i32, out = ar[1].i32;
+    if (!wasi_mem_check(&m, out, 8))
+        return wasi_return(ar, WASI_EFAULT);
+    if (id >= sizeof host_clock / sizeof host_clock[0])
+        return wasi_return(ar, WASI_EINVAL);
+    struct timespec ts;
+    if (clock_getres(host_clock[id], &ts) != 0)
+        return wasi_return(ar, wasi_errno_from_host(errno));
+    wasi_store_u64(&m, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    return wasi_return(ar, WASI_ESUCCESS);
+}
+
 /* clock_time_get(id: u32, precision: u64, time_out: ptr<u64>) -> errno
- * Ids 0-3 are realtime, monotonic, process CPU and thread CPU time, which
- * POSIX provides directly.  The precision hint is ignored, as the spec
- * allows: the host clock is as precise as we can get anyway. */
+ * The precision hint is ignored, as the spec allows: the host clock is as
+ * precise as we can get anyway. */
 static lvm_err clock_time_get(lvm_hostcall *call, lvm_val *ar)
 {
-    static const clockid_t host_clock[] = {
-        CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
-    };
     wasi_mem m = wasi_mem_of(call);
     uint32_t id = ar[0].i32, out = ar[2].i32;
     if (!wasi_mem_check(&m, out, 8))
@@ -123,9 +143,31 @@ static lvm_err random_get(lvm_hostcall *call, lvm_val *ar)
  * program would. */
 static lvm_err proc_exit(lvm_hostcall *call, lvm_val *ar)
 {
-    wasi_ctx *ctx = call->data;
+    wasi_ctx *ctx = wasi_ctx_of(call);
     ctx->exited = true;
     ctx->exit_code = ar[0].i32;
+    return LVM_ERR_TRAP_EXIT;
+}
+
+/* proc_raise(sig: signal) -> errno
+ * A signal to oneself.  Signals whose default action is to do nothing
+ * (CHLD, CONT, URG, WINCH) and the stop signals, which a process cannot
+ * be stopped by here, return success; 0 is "no signal".  Every other one
+ * ends the process the way the signal would end a native one: exit status
+ * 128 + the number (WASI's numbers are Linux's for the signals that
+ * terminate), through the same path as proc_exit. */
+static lvm_err proc_raise(lvm_hostcall *call, lvm_val *ar)
+{
+    enum { SIG_CHLD = 16, SIG_CONT, SIG_STOP, SIG_TSTP, SIG_TTIN, SIG_TTOU, SIG_URG,
+           SIG_WINCH = 27, SIG_LAST = 30 };
+    uint32_t sig = ar[0].i32;
+    if (sig > SIG_LAST)
+        return wasi_return(ar, WASI_EINVAL);
+    if (sig == 0 || (sig >= SIG_CHLD && sig <= SIG_URG) || sig == SIG_WINCH)
+        return wasi_return(ar, WASI_ESUCCESS);
+    wasi_ctx *ctx = wasi_ctx_of(call);
+    ctx->exited = true;
+    ctx->exit_code = 128 + sig;
     return LVM_ERR_TRAP_EXIT;
 }
 
@@ -136,8 +178,10 @@ const wasi_import wasi_preview1_proc[] = {
     { "args_sizes_get",    "ii:i",  args_sizes_get },
     { "environ_get",       "ii:i",  environ_get },
     { "environ_sizes_get", "ii:i",  environ_sizes_get },
+    { "clock_res_get",     "ii:i",  clock_res_get },
     { "clock_time_get",    "iIi:i", clock_time_get },
     { "random_get",        "ii:i",  random_get },
     { "proc_exit",         "i:",    proc_exit },
+    { "proc_raise",        "i:i",   proc_raise },
     { NULL, NULL, NULL },
 };

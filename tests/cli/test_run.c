@@ -77,12 +77,19 @@ Test(cli_run, unknown_import_names_module_and_field)
     cli_result_free(&r);
 }
 
-Test(cli_run, unimplemented_wasi_function_says_so)
+Test(cli_run, unknown_wasi_function_says_so)
 {
-    cli_result r = RUN("run", cli_wat("wasi_not_implemented"));
+    cli_result r = RUN("run", cli_wat("wasi_not_preview1"));
     cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "wasi_snapshot_preview1.fd_read"), "stderr: %s", r.err);
-    cr_expect(strstr(r.err, "does not implement this WASI function yet"), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "wasi_snapshot_preview1.fd_bogus"), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "not a function of WASI preview 1"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+Test(cli_run, every_preview1_function_links)
+{
+    cli_result r = RUN("run", cli_wat("wasi_all_imports"));
+    cr_expect_eq(r.status, 0, "stderr: %s", r.err);
     cli_result_free(&r);
 }
 

@@ -1,0 +1,349 @@
+/*
+ * preview1_path.c - the path functions of WASI preview 1: everything named
+ * path_*.
+ *
+ * Each one names a file by (directory descriptor, relative path).  The
+ * directory must hold the right the operation needs; then path.c turns the
+ * path into (host directory, last name) without ever leaving the directory
+ * (see its comment for how), and the operation is the matching *at() call
+ * on that one name, never following a symlink in it unless the guest asked
+ * for it (and then path.c has already followed it, inside the sandbox).
+ *
+ * Errors are the host's, mapped, except where the sandbox decides first:
+ * ENOTCAPABLE for a path that leaves its directory or a right that is
+ * missing, ELOOP for too many symlinks.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>  /* renameat */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* lookupflags: follow a symlink in the last component. */
+#define LOOKUP_SYMLINK_FOLLOW 1u
+
+/* oflags */
+enum { OFLAG_CREAT = 1, OFLAG_DIRECTORY = 2, OFLAG_EXCL = 4, OFLAG_TRUNC = 8 };
+
+/* Look up the directory fd with right `need`, then resolve the path
+ * (ptr, len) in it.  Returns 0 or the errno to give the guest. */
+static uint32_t resolve(lvm_hostcall *call, const wasi_mem *m, uint32_t fd, uint64_t need,
+                        uint32_t ptr, uint32_t len, bool follow, wasi_path *out)
+{
+    wasi_fd *dir;
+    out->dirfd = -1;
+    out->owned = false;
+    out->name = NULL;
+    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), fd, need, &dir);
+    if (e)
+        return e;
+    return wasi_path_resolve(dir, m, ptr, len, follow, out);
+}
+
+/* Finish a path function: free the resolution, return its result. */
+static lvm_err done(lvm_val *ar, wasi_path *p, uint32_t e)
+{
+    wasi_path_done(p);
+    return wasi_return(ar, e);
+}
+
+/* The host's errno of the last failed call, or success. */
+static uint32_t host_result(int r)
+{
+    return r == 0 ? WASI_ESUCCESS : wasi_errno_from_host(errno);
+}
+
+/* {====== opening */
+
+/* path_open(fd, dirflags: lookupflags, path, path_len, oflags: u16,
+ *           fs_rights_base: u64, fs_rights_inheriting: u64,
+ *           fdflags: u16, fd_out: ptr<fd>) -> errno
+ * The base rights asked for must be ones the directory may hand down; the
+ * new descriptor gets them, cut down to what its kind of file can do.  The
+ * host access mode follows from the rights (wasi-libc asks for the write
+ * rights only for O_WRONLY / O_RDWR). */
+static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_ctx *ctx = wasi_ctx_of(call);
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t dirflags = ar[1].i32, oflags = ar[4].i32, fdflags = ar[7].i32, out = ar[8].i32;
+    uint64_t base = (uint64_t)ar[5].i64, inheriting = (uint64_t)ar[6].i64;
+
+    uint64_t need = WASI_RIGHT_PATH_OPEN;
+    if (oflags & OFLAG_CREAT)
+        need |= WASI_RIGHT_PATH_CREATE_FILE;
+    if (oflags & OFLAG_TRUNC)
+        need |= WASI_RIGHT_PATH_FILESTAT_SET_SIZE;
+    wasi_fd *dir;
+    uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, need, &dir);
+    if (e)
+        return wasi_return(ar, e);
+    if (!wasi_mem_check(&m, out, 4))
+        return wasi_return(ar, WASI_EFAULT);
+    if ((oflags & ~15u) || (fdflags & ~31u))
+        return wasi_return(ar, WASI_EINVAL);
+    /* Asking for a right the directory cannot hand down is an error; the
+     * inheriting rights are only cut down (callers commonly pass "all"). */
+    if (base & ~dir->inheriting)
+        return wasi_return(ar, WASI_ENOTCAPABLE);
+    inheriting &= dir->inheriting;
+
+    int flags = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
+    if (oflags & OFLAG_CREAT)
+        flags |= O_CREAT;
+    if (oflags & OFLAG_EXCL)
+        flags |= O_EXCL;
+    if (oflags & OFLAG_TRUNC)
+        flags |= O_TRUNC;
+    if (oflags & OFLAG_DIRECTORY)
+        flags |= O_DIRECTORY;
+    if (fdflags & WASI_FDFLAG_APPEND)
+        flags |= O_APPEND;
+    if (fdflags & WASI_FDFLAG_DSYNC)
+        flags |= O_DSYNC;
+    if (fdflags & WASI_FDFLAG_SYNC)
+        flags |= O_SYNC;
+#ifdef O_RSYNC
+    if (fdflags & WASI_FDFLAG_RSYNC)
+        flags |= O_RSYNC;
+#endif
+    bool rd = base & (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_READDIR);
+    bool wr = base & (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE);
+    if (oflags & OFLAG_DIRECTORY)
+        wr = false;
+    flags |= wr ? (rd ? O_RDWR : O_WRONLY) : O_RDONLY;
+
+    wasi_path p;
+    e = wasi_path_resolve(dir, &m, ar[2].i32, ar[3].i32, dirflags & LOOKUP_SYMLINK_FOLLOW, &p);
+    if (e)
+        return done(ar, &p, e);
+    if (p.trailing_slash)
+        flags |= O_DIRECTORY;
+    /* O_NOFOLLOW: path.c has followed the last symlink if it was asked to;
+     * one that appears now (a race) or that was not to be followed is ELOOP. */
+    int fd = openat(p.dirfd, p.name, flags, 0666);
+    if (fd < 0)
+        return done(ar, &p, wasi_errno_from_host(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return done(ar, &p, wasi_errno_from_host(errno));
+    }
+    uint8_t type = wasi_filetype_of_mode(st.st_mode);
+    uint64_t kind = type == WASI_FILETYPE_DIRECTORY ? WASI_RIGHTS_DIRECTORY
+                  : type == WASI_FILETYPE_REGULAR_FILE ? WASI_RIGHTS_REGULAR_FILE
+                  : WASI_RIGHTS_STREAM;
+    wasi_fd f = {
+        .host_fd = fd, .open = true, .type = type,
+        .flags = (uint16_t)fdflags, .rights = base & kind,
+        .inheriting = type == WASI_FILETYPE_DIRECTORY ? inheriting : 0,
+    };
+    uint32_t n = wasi_fd_insert(ctx, &f);
+    if (n == UINT32_MAX) {
+        close(fd);
+        return done(ar, &p, WASI_ENFILE);
+    }
+    wasi_store_u32(&m, out, n);
+    return done(ar, &p, WASI_ESUCCESS);
+}
+
+/* }====== */
+
+/* {====== directories and links */
+
+/* path_create_directory(fd, path, path_len) -> errno */
+static lvm_err path_create_directory(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    wasi_path p;
+    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_CREATE_DIRECTORY, ar[1].i32, ar[2].i32, false, &p);
+    if (e)
+        return done(ar, &p, e);
+    return done(ar, &p, host_result(mkdirat(p.dirfd, p.name, 0777)));
+}
+
+/* path_remove_directory(fd, path, path_len) -> errno */
+static lvm_err path_remove_directory(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    wasi_path p;
+    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_REMOVE_DIRECTORY, ar[1].i32, ar[2].i32, false, &p);
+    if (e)
+        return done(ar, &p, e);
+    if (strcmp(p.name, ".") == 0)
+        return done(ar, &p, WASI_EINVAL);   /* "x/.." or ".": not by that name */
+    return done(ar, &p, host_result(unlinkat(p.dirfd, p.name, AT_REMOVEDIR)));
+}
+
+/* path_unlink_file(fd, path, path_len) -> errno
+ * "name/" names a directory, so unlinking it as a file is ENOTDIR (for a
+ * file) or EISDIR (for a directory); Linux says EISDIR for directories,
+ * other systems EPERM, which is mapped to EISDIR too. */
+static lvm_err path_unlink_file(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    wasi_path p;
+    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_UNLINK_FILE, ar[1].i32, ar[2].i32, false, &p);
+    if (e)
+        return done(ar, &p, e);
+    struct stat st;
+    bool is_dir = fstatat(p.dirfd, p.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    if (p.trailing_slash || strcmp(p.name, ".") == 0)
+        return done(ar, &p, is_dir ? WASI_EISDIR : WASI_ENOTDIR);
+    if (unlinkat(p.dirfd, p.name, 0) == 0)
+        return done(ar, &p, WASI_ESUCCESS);
+    e = (errno == EPERM && is_dir) ? WASI_EISDIR : wasi_errno_from_host(errno);
+    return done(ar, &p, e);
+}
+
+/* path_symlink(old_path, old_path_len, fd, new_path, new_path_len) -> errno
+ * The link's text is not resolved now, but an absolute one is refused:
+ * it could only ever point outside, and wasmtime refuses it too. */
+static lvm_err path_symlink(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t old = ar[0].i32, old_len = ar[1].i32;
+    if (!wasi_mem_check(&m, old, old_len))
+        return wasi_return(ar, WASI_EFAULT);
+    wasi_path p;
+    uint32_t e = resolve(call, &m, ar[2].i32, WASI_RIGHT_PATH_SYMLINK, ar[3].i32, ar[4].i32, false, &p);
+    if (e)
+        return done(ar, &p, e);
+    if (old_len == 0)
+        return done(ar, &p, WASI_ENOENT);
+    if (memchr(m.base + old, '\0', old_len))
+        return done(ar, &p, WASI_EINVAL);
+    if (m.base[old] == '/')
+        return done(ar, &p, WASI_ENOTCAPABLE);
+    char *target = malloc((size_t)old_len + 1);
+    if (!target)
+        return done(ar, &p, WASI_ENOMEM);
+    memcpy(target, m.base + old, old_len);
+    target[old_len] = '\0';
+    e = host_result(symlinkat(target, p.dirfd, p.name));
+    free(target);
+    return done(ar, &p, e);
+}
+
+/* path_readlink(fd, path, path_len, buf, buf_len, bufused_out) -> errno
+ * The text, cut at buf_len (no terminator), as wasmtime does. */
+static lvm_err path_readlink(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t buf = ar[3].i32, buf_len = ar[4].i32, used_out = ar[5].i32;
+    if (!wasi_mem_check(&m, buf, buf_len) || !wasi_mem_check(&m, used_out, 4))
+        return wasi_return(ar, WASI_EFAULT);
+    wasi_path p;
+    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_READLINK, ar[1].i32, ar[2].i32, false, &p);
+    if (e)
+        return done(ar, &p, e);
+    char target[4096];
+    ssize_t n = readlinkat(p.dirfd, p.name, target, sizeof target);
+    if (n < 0)
+        return done(ar, &p, wasi_errno_from_host(errno));
+    uint32_t len = (uint32_t)n < buf_len ? (uint32_t)n : buf_len;
+    wasi_copy_out(&m, buf, target, len);
+    wasi_store_u32(&m, used_out, len);
+    return done(ar, &p, WASI_ESUCCESS);
+}
+
+/* path_link(old_fd, old_flags: lookupflags, old_path, old_path_len,
+ *           new_fd, new_path, new_path_len) -> errno
+ * Both ends are resolved in their own directories, so a hard link can
+ * neither reach a file outside nor be placed outside. */
+static lvm_err path_link(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    wasi_path from, to;
+    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_LINK_SOURCE, ar[2].i32, ar[3].i32,
+                         ar[1].i32 & LOOKUP_SYMLINK_FOLLOW, &from);
+    if (e)
+        return done(ar, &from, e);
+    e = resolve(call, &m, ar[4].i32, WASI_RIGHT_PATH_LINK_TARGET, ar[5].i32, ar[6].i32, false, &to);
+    if (e == 0)
+        e = host_result(linkat(from.dirfd, from.name, to.dirfd, to.name, 0));
+    wasi_path_done(&to);
+    return done(ar, &from, e);
+}
+
+/* path_rename(fd, old_path, old_path_len, new_fd, new_path, new_path_len)
+ * -> errno */
+static lvm_err path_rename(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    wasi_path from, to;
+    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_RENAME_SOURCE, ar[1].i32, ar[2].i32, false, &from);
+    if (e)
+        return done(ar, &from, e);
+    e = resolve(call, &m, ar[3].i32, WASI_RIGHT_PATH_RENAME_TARGET, ar[4].i32, ar[5].i32, false, &to);
+    if (e == 0) {
+        if (strcmp(from.name, ".") == 0 || strcmp(to.name, ".") == 0)
+            e = WASI_EBUSY;     /* renaming a directory by "." or ".." */
+        else
+            e = host_result(renameat(from.dirfd, from.name, to.dirfd, to.name));
+    }
+    wasi_path_done(&to);
+    return done(ar, &from, e);
+}
+
+/* }====== */
+
+/* {====== status */
+
+/* path_filestat_get(fd, flags: lookupflags, path, path_len,
+ *                   buf: ptr<filestat>) -> errno */
+static lvm_err path_filestat_get(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    uint32_t out = ar[4].i32;
+    if (!wasi_mem_check(&m, out, 64))
+        return wasi_return(ar, WASI_EFAULT);
+    wasi_path p;
+    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_FILESTAT_GET, ar[2].i32, ar[3].i32,
+                         ar[1].i32 & LOOKUP_SYMLINK_FOLLOW, &p);
+    if (e)
+        return done(ar, &p, e);
+    struct stat st;
+    if (fstatat(p.dirfd, p.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return done(ar, &p, wasi_errno_from_host(errno));
+    if (p.trailing_slash && !S_ISDIR(st.st_mode))
+        return done(ar, &p, WASI_ENOTDIR);
+    wasi_store_filestat(&m, out, &st);
+    return done(ar, &p, WASI_ESUCCESS);
+}
+
+/* path_filestat_set_times(fd, flags: lookupflags, path, path_len,
+ *                         atim: u64, mtim: u64, fst_flags: u16) -> errno */
+static lvm_err path_filestat_set_times(lvm_hostcall *call, lvm_val *ar)
+{
+    wasi_mem m = wasi_mem_of(call);
+    struct timespec ts[2];
+    uint32_t e = wasi_timespecs((uint64_t)ar[4].i64, (uint64_t)ar[5].i64, ar[6].i32, ts);
+    if (e)
+        return wasi_return(ar, e);
+    wasi_path p;
+    e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_FILESTAT_SET_TIMES, ar[2].i32, ar[3].i32,
+                ar[1].i32 & LOOKUP_SYMLINK_FOLLOW, &p);
+    if (e)
+        return done(ar, &p, e);
+    return done(ar, &p, host_result(utimensat(p.dirfd, p.name, ts, AT_SYMLINK_NOFOLLOW)));
+}
+
+/* }====== */
+
+const wasi_import wasi_preview1_path[] = {
+    { "path_create_directory",   "iii:i",       path_create_directory },
+    { "path_filestat_get",       "iiiii:i",     path_filestat_get },
+    { "path_filestat_set_times", "iiiiIIi:i",   path_filestat_set_times },
+    { "path_link",               "iiiiiii:i",   path_link },
+    { "path_open",               "iiiiiIIii:i", path_open },
+    { "path_readlink",           "iiiiii:i",    path_readlink },
+    { "path_remove_directory",   "iii:i",       path_remove_directory },
+    { "path_rename",             "iiiiii:i",    path_rename },
+    { "path_symlink",            "iiiii:i",     path_symlink },
+    { "path_unlink_file",        "iii:i",       path_unlink_file },
+    { NULL, NULL, NULL },
+};
