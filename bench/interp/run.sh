@@ -102,7 +102,13 @@ if command -v node >/dev/null; then
         echo "# node $(node --version) cannot run WASI programs, skipped"
         node_cmd=()
     else
-        echo "# node $(node --version)"
+        # node's own start-up is a large share of a 0.05 s workload, so
+        # node_NAME overstates V8's steady-state ratio; this says how much.
+        t=()
+        for ((r = 0; r < 3; r++)); do
+            t+=("$(time_run /dev/null "${node_cmd[@]}" "$here/calls.wasm" 1)")
+        done
+        echo "# node $(node --version); start-up plus calls.wasm at size 1: $(median "${t[@]}") ms"
     fi
 else
     echo "# node not installed, skipped"
