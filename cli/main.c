@@ -35,7 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base.h"     /* lvm.h, plus LVM_EXTERN_FUNC and friends */
 #include "process.h"  /* running an instance as a green process */
@@ -145,17 +149,49 @@ static void print_diag(const char *path, const lvm_diag *d)
 }
 
 /* Read, decode and validate FILE; on failure report it and return NULL. */
+/* Map a regular file read-only.  Why not read it: a Rust or C program
+ * built with debug info is 5-40 MB, mostly DWARF custom sections that the
+ * decoder skips without reading - mapped, their pages are never touched,
+ * while reading them costs a copy and a page fault per 4 KiB of buffer
+ * (5.9 MB: 5.5 ms to validate when read, measured with perf stat).
+ * Returns NULL (errno set) for anything that cannot be mapped: the caller
+ * then falls back to read_file (pipes, /dev/stdin, empty files). */
+static uint8_t *map_file(const char *path, size_t *len_out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    void *p = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size <= SIZE_MAX)
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return NULL;
+    *len_out = (size_t)st.st_size;
+    return p;
+}
+
 static lvm_module *load_module(const char *path)
 {
     size_t len = 0;
-    uint8_t *bytes = read_file(path, &len);
+    bool mapped = true;
+    uint8_t *bytes = map_file(path, &len);
+    if (!bytes) {
+        mapped = false;
+        bytes = read_file(path, &len);
+    }
     if (!bytes) {
         fprintf(stderr, "lvm: %s: %s: %s\n", path, lvm_strerror(LVM_ERR_IO), strerror(errno));
         return NULL;
     }
     lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
     lvm_module *m = lvm_module_load(bytes, len, &diag);
-    free(bytes);                        /* the module keeps its own copy */
+    if (mapped)                         /* the module keeps its own copy */
+        munmap(bytes, len);
+    else
+        free(bytes);
     if (!m)
         print_diag(path, &diag);
     return m;
