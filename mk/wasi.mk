@@ -20,4 +20,4 @@ tests/wasi/guests/%.wasm: tests/wasi/guests/%.c tests/wasi/guests/check.h
 	$(WASM_CC) $(WASM_CFLAGS) -o $@ $<
 
 tests/wasi/guests/%.wasm: tests/wasi/guests/%.rs
-	$(WASM_RUSTC) --target wasm32-wasi -O -o $@ $<
+	$(WASM_RUSTC) --target wasm32-wasi -C opt-level=s -C strip=symbols -o $@ $<

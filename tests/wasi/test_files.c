@@ -95,3 +95,15 @@ Test(wasi_files, environment_is_empty_unless_given)
     cr_expect(strstr(r.out, "env B=two=2\n") && !strstr(r.out, "B=host"), "stdout: %s", r.out);
     wt_result_free(&r);
 }
+
+Test(wasi_files, rust_std_program)
+{
+    wt_mkdir("work");
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s::/work", wt_path("work"));
+    wt_result r = WT_RUN("run", "--dir", dir, "--env", "GREETING=hi", wt_guest("rust_std"), "/work", "a", "b");
+    cr_expect_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
+    cr_expect_str_eq(r.out, "args [\"/work\", \"a\", \"b\"]\nGREETING=hi\nnested [\"moved.txt\"]\nrust ok\n");
+    wt_result_free(&r);
+    cr_expect(rmdir(wt_path("work")) == 0, "the program left files behind");
+}

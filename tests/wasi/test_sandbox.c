@@ -63,3 +63,14 @@ Test(wasi_sandbox, a_preopen_is_the_top_even_when_named_dot_dot)
     cr_expect_str_eq(r.out, "preopen 3 ..\ninside\n");
     wt_result_free(&r);
 }
+
+Test(wasi_sandbox, bad_pointers_are_efault)
+{
+    wt_mkdir("box");
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s::.", wt_path("box"));
+    wt_result r = WT_RUN("run", "--dir", dir, wt_guest("efault"));
+    cr_expect_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
+    cr_expect_str_eq(r.out, "efault ok\n");
+    wt_result_free(&r);
+}
