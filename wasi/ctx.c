@@ -127,9 +127,11 @@ static int shared_add(wasi_shared *sh, int host_fd, const char *guest_path)
 
 /* {====== descriptor tables */
 
-/* The standard descriptors are the host's 0-2, borrowed.  Their rights
- * follow what they are on the host (a file may seek... but see fd_seek:
- * lvm never moves an offset it shares with the parent shell). */
+/* The standard descriptors are the host's 0-2, borrowed.  stdin may be
+ * read, stdout and stderr written; none may seek or tell, even when the
+ * host's is a file, because lvm must not move an offset it shares with the
+ * shell that started it.  The type is the host's, so that wasi-libc's
+ * isatty() (a character device without seek rights) answers as natively. */
 static wasi_fd stdio_fd(int host_fd)
 {
     struct stat st;
@@ -408,7 +410,7 @@ uint8_t wasi_filetype_of_mode(unsigned mode)
 
 /* {====== registration */
 
-/* Every table of host functions; the full WASI appends its files here. */
+/* Every table of host functions: all 46 of preview 1 between them. */
 static const wasi_import *const tables[] = {
     wasi_preview1_proc,
     wasi_preview1_fd,

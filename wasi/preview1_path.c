@@ -64,7 +64,9 @@ static uint32_t host_result(int r)
  * The base rights asked for must be ones the directory may hand down; the
  * new descriptor gets them, cut down to what its kind of file can do.  The
  * host access mode follows from the rights (wasi-libc asks for the write
- * rights only for O_WRONLY / O_RDWR). */
+ * rights only for O_WRONLY / O_RDWR).  Opening a FIFO that has no writer
+ * waits in the host's open(), stopping the worker thread, as it does in
+ * wasmtime; everything else opens at once. */
 static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_ctx *ctx = wasi_ctx_of(call);
@@ -133,9 +135,10 @@ static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
         return done(ar, &p, wasi_errno_from_host(errno));
     }
     uint8_t type = wasi_filetype_of_mode(st.st_mode);
+    /* A FIFO or a device found by path is a stream, but not a socket. */
     uint64_t kind = type == WASI_FILETYPE_DIRECTORY ? WASI_RIGHTS_DIRECTORY
                   : type == WASI_FILETYPE_REGULAR_FILE ? WASI_RIGHTS_REGULAR_FILE
-                  : WASI_RIGHTS_STREAM;
+                  : WASI_RIGHTS_STREAM & ~(WASI_RIGHT_SOCK_SHUTDOWN | WASI_RIGHT_SOCK_ACCEPT);
     wasi_fd f = {
         .host_fd = fd, .open = true, .type = type,
         .flags = (uint16_t)fdflags, .rights = base & kind,
