@@ -3,9 +3,14 @@
  * sandbox.c (which checks each errno), and afterwards a look from the host
  * that nothing outside was touched.
  */
+#define _GNU_SOURCE     /* RENAME_EXCHANGE */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "wasi_helpers.h"
@@ -72,5 +77,39 @@ Test(wasi_sandbox, bad_pointers_are_efault)
     wt_result r = WT_RUN("run", "--dir", dir, wt_guest("efault"));
     cr_expect_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
     cr_expect_str_eq(r.out, "efault ok\n");
+    wt_result_free(&r);
+}
+
+/* The harness thread of race.c: exchange box/flip (a directory) and
+ * box/flip2 (a symlink out) until told to stop. */
+static atomic_bool stop_flipping;
+
+static void *flipper(void *arg)
+{
+    const char *box = arg;
+    int dir = open(box, O_RDONLY | O_DIRECTORY);
+    while (!atomic_load(&stop_flipping))
+        syscall(SYS_renameat2, dir, "flip", dir, "flip2", RENAME_EXCHANGE);
+    close(dir);
+    return NULL;
+}
+
+Test(wasi_sandbox, racing_a_symlink_swap_never_escapes)
+{
+    make_tree();
+    wt_mkdir("box/flip");
+    wt_write("box/flip/secret.txt", "inside\n");
+    cr_assert(symlink("../outside", wt_path("box/flip2")) == 0);
+    char box[1100], dir[1200];
+    snprintf(box, sizeof box, "%s", wt_path("box"));
+    snprintf(dir, sizeof dir, "%s::.", box);
+    pthread_t t;
+    atomic_store(&stop_flipping, false);
+    cr_assert(pthread_create(&t, NULL, flipper, box) == 0);
+    wt_result r = WT_RUN("run", "--dir", dir, wt_guest("race"));
+    atomic_store(&stop_flipping, true);
+    pthread_join(t, NULL);
+    cr_expect_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
+    cr_expect_str_eq(r.out, "race ok\n");
     wt_result_free(&r);
 }

@@ -26,6 +26,8 @@ static void files(void)
     CHECK(pwrite(fd, "W", 1, 6) == 1);
     CHECK(pread(fd, buf, 5, 6) == 5 && memcmp(buf, "World", 5) == 0);
     CHECK(lseek(fd, 0, SEEK_CUR) == 11);        /* p* leave the offset alone */
+    __wasi_filesize_t pos;
+    CHECK(__wasi_fd_tell(fd, &pos) == 0 && pos == 11);
     CHECK(ftruncate(fd, 5) == 0);
     struct stat st;
     CHECK(fstat(fd, &st) == 0 && st.st_size == 5 && S_ISREG(st.st_mode));

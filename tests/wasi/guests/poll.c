@@ -10,6 +10,7 @@
  * Meanwhile the process is parked, never spinning (lvm's other processes
  * would run).
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,13 @@ static long long now_ms(void)
 
 int main(void)
 {
+    /* 0: with NONBLOCK, reading the empty pipe says EAGAIN at once (lvm
+     * keeps the flag itself: the host's stdin is left blocking) */
+    char buf[16];
+    CHECK(fcntl(0, F_SETFL, O_NONBLOCK) == 0);
+    CHECK(read(0, buf, sizeof buf) == -1 && errno == EAGAIN);
+    CHECK(fcntl(0, F_SETFL, 0) == 0);
+
     /* 1: a clock alone (wasi-libc's nanosleep is poll_oneoff) */
     long long t0 = now_ms();
     struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -65,7 +73,6 @@ int main(void)
     CHECK(now_ms() - t0 >= 100);
 
     /* 4: the data, then end of file when the writer closes */
-    char buf[16];
     CHECK(read(0, buf, sizeof buf) == 5 && memcmp(buf, "ping\n", 5) == 0);
     CHECK(read(0, buf, sizeof buf) == 0);
     printf("poll ok\n");
