@@ -140,6 +140,8 @@ static lvm_err read_or_write(lvm_hostcall *call, lvm_val *ar, bool write)
     wasi_mem m = wasi_mem_of(call);
     uint32_t iovs = ar[1].i32, iovs_len = ar[2].i32, out = ar[3].i32;
     wasi_fd *f;
+    /* Reading a write-only descriptor (or a directory) is EBADF, as POSIX
+     * and wasmtime say, rather than ENOTCAPABLE. */
     uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ, &f);
     if (e)
         return wasi_return(ar, e == WASI_ENOTCAPABLE ? WASI_EBADF : e);

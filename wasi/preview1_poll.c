@@ -97,13 +97,12 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
         !wasi_mem_check(&m, nevents_out, 4))
         return wasi_return(ar, WASI_EFAULT);
 
+    /* Relative timeouts count from the first attempt of this call: the
+     * one that blocked, if this is its retry, else now. */
     uint64_t now = wasi_now_ns();
-    if (!ctx->poll_pending || ctx->poll_in != in || ctx->poll_n != n) {
-        ctx->poll_pending = true;       /* the first attempt of this call */
-        ctx->poll_in = in;
-        ctx->poll_n = n;
-        ctx->poll_start = now;
-    }
+    bool retry = ctx->poll_pending && ctx->poll_in == in && ctx->poll_n == n;
+    uint64_t start = retry ? ctx->poll_start : now;
+    ctx->poll_pending = false;
 
     /* One look at everything: fds with a zero-timeout poll(), clocks
      * against their deadlines.  Events are written to `out` in
@@ -120,7 +119,7 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
         pfds[i].fd = -1;
         if (tag == EVENTTYPE_CLOCK) {
             uint16_t err;
-            uint64_t when = clock_deadline(&m, sub, ctx->poll_start, now, &err);
+            uint64_t when = clock_deadline(&m, sub, start, now, &err);
             if (err || when <= now)
                 nevents++;
             else if (when < earliest)
@@ -151,6 +150,10 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
     if (nevents == 0) {
         lvm_process *self = lvm_process_self();
         if (self) {
+            ctx->poll_pending = true;   /* remembered for the retry */
+            ctx->poll_in = in;
+            ctx->poll_n = n;
+            ctx->poll_start = start;
             for (uint32_t i = 0; i < n; i++)
                 if (pfds[i].fd >= 0)
                     green_wait_fd(&self->g, pfds[i].fd, pfds[i].events == POLLIN ? IO_READ : IO_WRITE);
@@ -163,6 +166,10 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
         uint64_t wait = earliest == UINT64_MAX ? UINT64_MAX : (earliest - now + 999999) / 1000000;
         poll(pfds, n, wait > INT32_MAX ? -1 : (int)wait);
         free(pfds);
+        ctx->poll_pending = true;
+        ctx->poll_in = in;
+        ctx->poll_n = n;
+        ctx->poll_start = start;
         return poll_oneoff(call, ar);
     }
 
@@ -175,7 +182,7 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
         uint32_t at = out + 32 * k;
         if (tag == EVENTTYPE_CLOCK) {
             uint16_t err;
-            uint64_t when = clock_deadline(&m, sub, ctx->poll_start, now, &err);
+            uint64_t when = clock_deadline(&m, sub, start, now, &err);
             if (err || when <= now) {
                 store_event(&m, at, userdata, err, tag, 0, 0);
                 k++;
@@ -207,7 +214,6 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
         k++;
     }
     free(pfds);
-    ctx->poll_pending = false;
     wasi_store_u32(&m, nevents_out, k);
     return wasi_return(ar, WASI_ESUCCESS);
 }

@@ -43,7 +43,7 @@ Test(wasi_proc, poll_timeouts_and_stdin_from_a_pipe)
 {
     int in;
     pid_t pid = wt_start((const char *const[]){ "run", "--workers", "1", wt_guest("poll"), NULL }, &in);
-    sleep_ms(200);
+    sleep_ms(500);      /* long enough for lvm to start even under ASan */
     cr_assert_eq(write(in, "ping\n", 5), 5);
     sleep_ms(100);
     close(in);
@@ -66,6 +66,17 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* Has the guest printed "ready"? (Its stdout is a file, see wt_start.) */
+static bool ready(void)
+{
+    FILE *f = fopen(wt_path(".stdout"), "r");
+    char line[64] = "";
+    bool yes = f && fgets(line, sizeof line, f) && strcmp(line, "ready\n") == 0;
+    if (f)
+        fclose(f);
+    return yes;
+}
+
 Test(wasi_proc, tcplisten_accept_recv_send_shutdown)
 {
     int port = free_port();
@@ -74,8 +85,11 @@ Test(wasi_proc, tcplisten_accept_recv_send_shutdown)
     pid_t pid = wt_start((const char *const[]){ "run", "--tcplisten", addr, wt_guest("sock"), NULL }, NULL);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    /* Connect only once the guest has seen its listener empty. */
+    for (int tries = 0; tries < 1000 && !ready(); tries++)
+        sleep_ms(10);
     int s = -1;
-    for (int tries = 0; tries < 200; tries++) {      /* until lvm listens */
+    for (int tries = 0; tries < 200; tries++) {
         s = socket(AF_INET, SOCK_STREAM, 0);
         if (connect(s, (struct sockaddr *)&a, sizeof a) == 0)
             break;
@@ -94,6 +108,6 @@ Test(wasi_proc, tcplisten_accept_recv_send_shutdown)
     cr_expect_str_eq(buf, "olleh");
     wt_result r = wt_wait(pid);
     cr_expect_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
-    cr_expect_str_eq(r.out, "sock ok\n");
+    cr_expect_str_eq(r.out, "ready\nsock ok\n");
     wt_result_free(&r);
 }

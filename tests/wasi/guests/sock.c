@@ -1,6 +1,7 @@
 /*
  * sock.c - the socket functions on a --tcplisten socket (descriptor 3 when
- * there is no --dir).  Accepts one connection (parking until the harness
+ * there is no --dir).  Says "ready" once it has seen that nobody is
+ * connected yet, then accepts one connection (parking until the harness
  * connects), receives until the peer shuts its side down, sends the bytes
  * back reversed, shuts down its own side and closes.
  */
@@ -21,6 +22,9 @@ int main(void)
     ERRNO_IS(__wasi_fd_fdstat_set_flags(LISTENER, __WASI_FDFLAGS_NONBLOCK), 0);
     ERRNO_IS(__wasi_sock_accept(LISTENER, 0, &conn), __WASI_ERRNO_AGAIN);
     ERRNO_IS(__wasi_fd_fdstat_set_flags(LISTENER, 0), 0);
+    /* tell the harness it may connect now */
+    printf("ready\n");
+    fflush(stdout);
     /* blocking accept: the process parks until the harness connects */
     ERRNO_IS(__wasi_sock_accept(LISTENER, 0, &conn), 0);
     ERRNO_IS(__wasi_sock_accept(1, 0, &conn), __WASI_ERRNO_NOTCAPABLE);   /* stdout */
