@@ -7,7 +7,7 @@
  *
  * This file is an embedder like any other: it uses only the public API
  * (vm/lvm.h) and the WASI host functions (wasi/wasi.h).  `run` is the whole
- * life of a program in order: read the file, decode and validate it
+ * life of a program in order: map the file, decode and validate it
  * (lvm_module_load), register WASI, start the scheduler, spawn the main
  * process (instantiating runs the module's start function, if any) that
  * runs the export `_start`, wait for it to end, and turn the way it ended

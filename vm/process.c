@@ -50,6 +50,7 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
     }
     if (cfg) {
         p->user = cfg->user;
+        p->wasi = cfg->wasi;
         p->on_exit = cfg->on_exit;
         lvm_store_set_memory_limit(p->store, cfg->memory_limit_pages);
     }

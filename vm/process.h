@@ -31,6 +31,8 @@ typedef struct lvm_process {
 typedef struct lvm_process_config {
     const lvm_thread_config *thread;
     void *user;
+    void *wasi;                         /* the process's WASI context: set
+                                           before it can run (see wasi/) */
     void (*on_exit)(lvm_process *p);    /* called on its worker as it ends */
     uint32_t memory_limit_pages;        /* 0: only the module's maximum */
     bool entry_is_table_slot;           /* run table 0's element table_slot */
