@@ -155,7 +155,8 @@ int main(int argc, char **argv)
     free(bytes);
     double mb = code_size / 1e6;
     double load_s = median(load, reps), lower_s = median(lower, reps);
-    printf("# %s: %.2f MB of code, median of %d loads\n", argv[argi], mb, reps);
+    const char *base = strrchr(argv[argi], '/');
+    printf("# %s: %.2f MB of code, median of %d loads\n", base ? base + 1 : argv[argi], mb, reps);
     printf("bench: validate_ms %.1f ms\n", load_s * 1e3);
     printf("bench: validate_mb_per_s %.1f MB/s\n", mb / load_s);
     printf("bench: translate_ms %.1f ms\n", lower_s * 1e3);
