@@ -92,6 +92,9 @@ struct green_proc {
     pthread_mutex_t join_lock;
     green_waitq joiners;
     bool exited;
+    /* The scheduler's list of live processes (under its lock), so that
+     * green_sched_stop can cancel the ones still running or parked. */
+    green_proc *live_prev, *live_next;
 };
 
 typedef struct green_config {
@@ -101,8 +104,11 @@ typedef struct green_config {
 green_sched *green_sched_new(const green_config *cfg);
 /* Start the workers (the calling thread is not one of them). */
 int green_sched_start(green_sched *s);
-/* Stop: the workers finish their current slices and exit; blocks until
- * they have.  Processes still alive are freed (their free callback runs). */
+/* Stop: cancel every process still alive (green_cancel: a parked one is
+ * woken to exit, a running one exits at its next slice), wait until they
+ * have all exited, then stop the workers; blocks until it is done.  So
+ * every process ends through its own run function and is freed by the
+ * usual references, never behind its owner's back. */
 void green_sched_stop(green_sched *s);
 void green_sched_free(green_sched *s);
 int green_sched_workers(const green_sched *s);

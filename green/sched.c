@@ -105,8 +105,9 @@ struct green_sched {
     green_proc *inject_head, *inject_tail;
     _Atomic long inject_len;
     /* green_sched_wait_all */
-    pthread_mutex_t live_lock;
+    pthread_mutex_t live_lock;  /* guards `all` too */
     pthread_cond_t live_cond;
+    green_proc *all;            /* live processes (spawned, not exited) */
     _Atomic(fdslot *) fdslots[FD_CHUNKS];
 };
 
@@ -333,12 +334,18 @@ static void finish(worker *w, green_proc *p)
     green_waitq_wake_all(&p->joiners);
     pthread_mutex_unlock(&p->join_lock);
     atomic_store(&p->state, DONE);
-    green_release(p);                   /* the scheduler's reference */
-    if (atomic_fetch_sub(&s->live, 1) == 1) {
-        pthread_mutex_lock(&s->live_lock);
+    pthread_mutex_lock(&s->live_lock);
+    if (p->live_prev)
+        p->live_prev->live_next = p->live_next;
+    else
+        s->all = p->live_next;
+    if (p->live_next)
+        p->live_next->live_prev = p->live_prev;
+    bool last = atomic_fetch_sub(&s->live, 1) == 1;
+    if (last)
         pthread_cond_broadcast(&s->live_cond);
-        pthread_mutex_unlock(&s->live_lock);
-    }
+    pthread_mutex_unlock(&s->live_lock);
+    green_release(p);                   /* the scheduler's reference */
 }
 
 static void run(worker *w, green_proc *p)
@@ -496,6 +503,21 @@ void green_sched_wait_all(green_sched *s)
 
 void green_sched_stop(green_sched *s)
 {
+    /* Cancel what is still alive and let it run to its end.  A process may
+     * spawn while it ends, hence the loop; started is false for a
+     * scheduler whose workers never started (nothing could run). */
+    bool started = s->nworkers > 0 && s->workers[0].thread;
+    while (started) {
+        pthread_mutex_lock(&s->live_lock);
+        for (green_proc *p = s->all; p; p = p->live_next)
+            green_cancel(p);
+        bool none = s->all == NULL;
+        if (!none)
+            pthread_cond_wait(&s->live_cond, &s->live_lock);
+        pthread_mutex_unlock(&s->live_lock);
+        if (none)
+            break;
+    }
     atomic_store(&s->stop, true);
     for (int i = 0; i < s->nworkers; i++)
         io_wake(s->workers[i].reactor);
@@ -530,6 +552,14 @@ void green_sched_free(green_sched *s)
     if (!s)
         return;
     drain(s);
+    for (int i = 0; i < FD_CHUNKS; i++) {
+        fdslot *chunk = atomic_load(&s->fdslots[i]);
+        for (int k = 0; chunk && k < FD_CHUNK; k++) {
+            green_proc *p = atomic_exchange(&chunk[k].proc, NULL);
+            if (p)
+                green_release(p);
+        }
+    }
     for (int i = 0; i < s->nworkers; i++) {
         worker *w = &s->workers[i];
         if (w->deque.array)
@@ -541,14 +571,7 @@ void green_sched_free(green_sched *s)
     }
     for (int i = 0; i < FD_CHUNKS; i++) {
         fdslot *chunk = atomic_load(&s->fdslots[i]);
-        if (!chunk)
-            continue;
-        for (int k = 0; k < FD_CHUNK; k++) {
-            green_proc *p = atomic_load(&chunk[k].proc);
-            if (p)
-                green_release(p);
-        }
-        free(chunk);
+        free(chunk);                    /* emptied above */
     }
     pthread_mutex_destroy(&s->inject_lock);
     pthread_mutex_destroy(&s->live_lock);
@@ -572,7 +595,14 @@ void green_spawn(green_sched *s, green_proc *p, green_run_fn run_fn, green_free_
     p->exited = false;
     pthread_mutex_init(&p->join_lock, NULL);
     green_waitq_init(&p->joiners, &p->join_lock);
+    pthread_mutex_lock(&s->live_lock);
+    p->live_prev = NULL;
+    p->live_next = s->all;
+    if (s->all)
+        s->all->live_prev = p;
+    s->all = p;
     atomic_fetch_add(&s->live, 1);
+    pthread_mutex_unlock(&s->live_lock);
     enqueue(s, p);
 }
 
