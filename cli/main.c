@@ -44,6 +44,7 @@
 #include "base.h"     /* lvm.h, plus LVM_EXTERN_FUNC and friends */
 #include "process.h"  /* running an instance as a green process */
 #include "wasi.h"
+#include "lunatic.h"  /* the lunatic 0.3 host API */
 
 #define LVM_VERSION "0.1.0"
 
@@ -264,7 +265,8 @@ typedef struct main_wait {
 
 static void main_exited(lvm_process *p)
 {
-    main_wait *w = p->user;
+    main_wait *w = lunatic_user_data(p);
+    lunatic_process_exited(p);
     pthread_mutex_lock(&w->lock);
     w->done = true;
     pthread_cond_signal(&w->cond);
@@ -349,6 +351,7 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
     green_config gc = { .workers = o->workers };
     green_sched *sched = green_sched_new(&gc);
     lvm_process *p = NULL;
+    lunatic_runtime *rt = NULL;
     if (!ctx || !host || !l || !sched || green_sched_start(sched) != 0) {
         fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
         goto out;
@@ -356,6 +359,18 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
     lvm_err err = wasi_define(ctx, host, l);
     if (err != LVM_OK) {
         fprintf(stderr, "lvm: %s\n", lvm_strerror(err));
+        goto out;
+    }
+    /* The lunatic API: children share the module, the linker and the
+     * main process's limits. */
+    lvm_thread_config tc = { .reductions = (int32_t)o->reductions };
+    lunatic_config lc = {
+        .sched = sched, .module = m, .linker = l, .wasi = ctx,
+        .thread = &tc, .memory_limit_pages = (uint32_t)o->max_memory_pages,
+    };
+    rt = lunatic_define(&lc, host, l);
+    if (!rt) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
         goto out;
     }
 
@@ -373,10 +388,14 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
     }
 
     main_wait w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
-    lvm_thread_config tc = { .reductions = (int32_t)o->reductions };
     char frames[8192] = "";
+    void *main_state = lunatic_main_state(rt, &w);
+    if (!main_state) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+        goto out;
+    }
     lvm_process_config pc = {
-        .thread = &tc, .user = &w, .on_exit = main_exited,
+        .thread = &tc, .user = main_state, .on_exit = main_exited,
         .backtrace = frames, .backtrace_size = sizeof frames,
         .memory_limit_pages = (uint32_t)o->max_memory_pages,
     };
@@ -406,6 +425,7 @@ out:
         green_sched_stop(sched);        /* other processes end with main */
         green_sched_free(sched);
     }
+    lunatic_free(rt);                   /* after the scheduler: no process runs */
     if (p)
         lvm_process_release(p);
     if (l)

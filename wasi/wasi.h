@@ -1,6 +1,7 @@
 /*
  * wasi.h - the host side of WASI preview 1 (`wasi_snapshot_preview1`), and
- * the only header of wasi/ that other folders may include.
+ * one of the two headers of wasi/ that other folders may include (the
+ * other is lunatic.h, the lunatic host API).
  *
  * Where it sits: an embedder (the `lvm` command line today, the process
  * spawner later) creates a wasi_ctx for its first process, adds the

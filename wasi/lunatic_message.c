@@ -1,0 +1,347 @@
+/*
+ * lunatic_message.c - the channel half of the lunatic host API (ABI
+ * section 5): channel, channel_send, channel_receive_prepare,
+ * channel_receive, drop_last_message, close_sender/close_receiver, and
+ * the serialize/deserialize index scheme that moves channel ends inside
+ * messages.
+ *
+ * A message is bytes plus a list of resources (lun_msg).  X_serialize
+ * appends a new reference to the caller's pending list and returns its
+ * position; the next send (or spawn) moves the whole list into the
+ * message; the receiver's X_deserialize(index) takes entry `index` of its
+ * last received message into its own table.  A resource never taken is
+ * dropped with the message, so every reference is counted exactly once:
+ * in a table, in a pending list, or in a message.
+ */
+#include "lunatic_internal.h"
+
+#include <stdlib.h>
+
+/* {====== resources and tables */
+
+void lun_res_drop(lun_res *r)
+{
+    switch (r->kind) {
+    case LUN_SENDER:   green_chan_drop_sender(r->chan); break;
+    case LUN_RECEIVER: green_chan_drop_receiver(r->chan); break;
+    default: break;
+    }
+    r->kind = LUN_NONE;
+    r->chan = NULL;
+}
+
+/* A new reference to the object r refers to. */
+static lun_res res_copy(const lun_res *r)
+{
+    if (r->kind == LUN_SENDER)
+        green_chan_add_sender(r->chan);
+    else if (r->kind == LUN_RECEIVER)
+        green_chan_add_receiver(r->chan);
+    return *r;
+}
+
+uint32_t lun_table_add(lun_table *t, lun_res r)
+{
+    if (t->len == t->cap) {
+        uint32_t cap = t->cap ? 2 * t->cap : 4;
+        lun_res *s = realloc(t->slots, cap * sizeof *s);
+        if (!s)
+            return UINT32_MAX;
+        t->slots = s;
+        t->cap = cap;
+    }
+    t->slots[t->len] = r;
+    return t->len++;
+}
+
+lun_res *lun_table_get(lun_table *t, uint32_t id)
+{
+    return id < t->len && t->slots[id].kind != LUN_NONE ? &t->slots[id] : NULL;
+}
+
+void lun_table_free(lun_table *t)
+{
+    for (uint32_t i = 0; i < t->len; i++)
+        lun_res_drop(&t->slots[i]);
+    free(t->slots);
+    *t = (lun_table){ 0 };
+}
+
+/* }====== */
+
+/* {====== messages */
+
+/* Copy the bytes and take lp's pending list (ABI 5.3 step 2). */
+lun_msg *lun_msg_new(lun_proc *lp, const uint8_t *bytes, uint32_t len)
+{
+    lun_msg *m = calloc(1, sizeof *m);
+    if (!m || !(m->bytes = malloc(len ? len : 1))) {
+        free(m);
+        return NULL;
+    }
+    if (len)
+        memcpy(m->bytes, bytes, len);
+    m->len = len;
+    m->res = lp->pending;
+    m->nres = lp->npending;
+    lp->pending = NULL;
+    lp->npending = lp->cappending = 0;
+    return m;
+}
+
+void lun_msg_unsend(lun_proc *lp, lun_msg *m)
+{
+    lp->pending = m->res;
+    lp->npending = lp->cappending = m->nres;
+    m->res = NULL;
+    m->nres = 0;
+    lun_msg_free(m);
+}
+
+void lun_msg_free(void *msg)
+{
+    lun_msg *m = msg;
+    if (!m)
+        return;
+    for (uint32_t i = 0; i < m->nres; i++)
+        lun_res_drop(&m->res[i]);
+    free(m->res);
+    free(m->bytes);
+    free(m);
+}
+
+void lun_message_cleanup(lun_proc *lp)
+{
+    lun_table_free(&lp->senders);
+    lun_table_free(&lp->receivers);
+    for (uint32_t i = 0; i < lp->npending; i++)
+        lun_res_drop(&lp->pending[i]);
+    free(lp->pending);
+    lp->pending = NULL;
+    lp->npending = lp->cappending = 0;
+    lun_msg_free(lp->last);
+    lp->last = NULL;
+}
+
+/* }====== */
+
+/* {====== host functions */
+
+#define SELF(fn)                                                   \
+    lun_proc *lp = lun_self(call);                                 \
+    if (!lp)                                                       \
+        return lun_trap(fn, "called outside a process")
+
+/* The largest bound allocated up front (ABI D13): a bigger bound is
+ * treated as this one, so a guest cannot make lvm allocate gigabytes. */
+#define LUN_MAX_BOUND 65536u
+
+/* channel(bound, out receiver_id*) -> sender_id */
+static lvm_err lun_channel(lvm_hostcall *call, lvm_val *ar)
+{
+    SELF("channel");
+    uint32_t bound = ar[0].i32, out = ar[1].i32;
+    wasi_mem m = wasi_mem_of(call);
+    if (!wasi_mem_check(&m, out, 4))
+        return lun_trap("channel", "receiver out-pointer %u is outside memory (ABI D7)", out);
+    green_chan *c = green_chan_new(bound > LUN_MAX_BOUND ? LUN_MAX_BOUND : bound, lun_msg_free);
+    if (!c)
+        return LVM_ERR_NO_MEMORY;
+    uint32_t sid = lun_table_add(&lp->senders, (lun_res){ LUN_SENDER, c });
+    if (sid == UINT32_MAX) {
+        green_chan_drop_sender(c);
+        green_chan_drop_receiver(c);
+        return LVM_ERR_NO_MEMORY;
+    }
+    uint32_t rid = lun_table_add(&lp->receivers, (lun_res){ LUN_RECEIVER, c });
+    if (rid == UINT32_MAX)
+        return LVM_ERR_NO_MEMORY;           /* the sender entry stays: it is valid */
+    wasi_store_u32(&m, out, rid);
+    ar[0].i32 = sid;
+    return LVM_OK;
+}
+
+/* channel_send(sender_id, ptr, len) -> 0 | 1 (closed) */
+static lvm_err lun_channel_send(lvm_hostcall *call, lvm_val *ar)
+{
+    SELF("channel_send");
+    uint32_t id = ar[0].i32, ptr = ar[1].i32, len = ar[2].i32;
+    lun_res *r = lun_table_get(&lp->senders, id);
+    if (!r)
+        return lun_trap("channel_send", "unknown sender id %u (ABI D5)", id);
+    wasi_mem m = wasi_mem_of(call);
+    if (!wasi_mem_check(&m, ptr, len))
+        return lun_trap("channel_send", "buffer [%u, +%u) is outside memory (ABI D5)", ptr, len);
+    lun_msg *msg = lun_msg_new(lp, m.base + ptr, len);
+    if (!msg)
+        return LVM_ERR_NO_MEMORY;
+    int rc = green_chan_send(r->chan, &lvm_process_self()->g, msg);
+    if (rc == GREEN_CHAN_BLOCKED) {
+        lun_msg_unsend(lp, msg);            /* as if never called */
+        return LVM_ERR_BLOCK;
+    }
+    if (rc != GREEN_CHAN_OK) {
+        lun_msg_free(msg);                  /* closed: message and resources go */
+        if (rc < 0)
+            return LVM_ERR_NO_MEMORY;
+        ar[0].i32 = 1;
+        return LVM_OK;
+    }
+    ar[0].i32 = 0;
+    return LVM_OK;
+}
+
+/* channel_receive_prepare(receiver_id, out len*) -> 0 | 1 (closed) */
+static lvm_err lun_receive_prepare(lvm_hostcall *call, lvm_val *ar)
+{
+    SELF("channel_receive_prepare");
+    uint32_t id = ar[0].i32, out = ar[1].i32;
+    lun_res *r = lun_table_get(&lp->receivers, id);
+    if (!r)
+        return lun_trap("channel_receive_prepare", "unknown receiver id %u (ABI D5)", id);
+    wasi_mem m = wasi_mem_of(call);
+    if (!wasi_mem_check(&m, out, 4))
+        return lun_trap("channel_receive_prepare", "length out-pointer %u is outside memory (ABI D7)", out);
+    void *item;
+    int rc = green_chan_recv(r->chan, &lvm_process_self()->g, &item);
+    if (rc == GREEN_CHAN_BLOCKED)
+        return LVM_ERR_BLOCK;
+    if (rc != GREEN_CHAN_OK) {
+        wasi_store_u32(&m, out, 0);
+        ar[0].i32 = 1;
+        return LVM_OK;
+    }
+    lun_msg_free(lp->last);
+    lp->last = item;
+    wasi_store_u32(&m, out, lp->last->len);
+    ar[0].i32 = 0;
+    return LVM_OK;
+}
+
+/* channel_receive(buf_ptr, buf_len) -> 0 | 1 (no message) */
+static lvm_err lun_receive(lvm_hostcall *call, lvm_val *ar)
+{
+    SELF("channel_receive");
+    uint32_t ptr = ar[0].i32, len = ar[1].i32;
+    wasi_mem m = wasi_mem_of(call);
+    if (!wasi_mem_check(&m, ptr, len))
+        return lun_trap("channel_receive", "buffer [%u, +%u) is outside memory (ABI D5)", ptr, len);
+    if (!lp->last) {
+        ar[0].i32 = 1;
+        return LVM_OK;
+    }
+    if (len < lp->last->len)
+        return lun_trap("channel_receive", "buffer of %u bytes for a message of %u (ABI D6)",
+                        len, lp->last->len);
+    wasi_copy_out(&m, ptr, lp->last->bytes, lp->last->len);
+    ar[0].i32 = 0;
+    return LVM_OK;
+}
+
+static lvm_err lun_drop_last(lvm_hostcall *call, lvm_val *ar)
+{
+    (void)ar;
+    SELF("drop_last_message");
+    lun_msg_free(lp->last);
+    lp->last = NULL;
+    return LVM_OK;
+}
+
+/* close_*: unknown ids are ignored (ABI 1.2). */
+static lvm_err lun_close_sender(lvm_hostcall *call, lvm_val *ar)
+{
+    SELF("close_sender");
+    lun_res *r = lun_table_get(&lp->senders, ar[0].i32);
+    if (r)
+        lun_res_drop(r);
+    return LVM_OK;
+}
+
+static lvm_err lun_close_receiver(lvm_hostcall *call, lvm_val *ar)
+{
+    SELF("close_receiver");
+    lun_res *r = lun_table_get(&lp->receivers, ar[0].i32);
+    if (r)
+        lun_res_drop(r);
+    return LVM_OK;
+}
+
+/* X_serialize(id) -> index in the pending list. */
+static lvm_err serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
+{
+    SELF(fn);
+    uint32_t id = ar[0].i32;
+    lun_res *r = lun_table_get(kind == LUN_SENDER ? &lp->senders : &lp->receivers, id);
+    if (!r)
+        return lun_trap(fn, "unknown %s id %u (ABI D5)", kind == LUN_SENDER ? "sender" : "receiver", id);
+    if (lp->npending == lp->cappending) {
+        uint32_t cap = lp->cappending ? 2 * lp->cappending : 4;
+        lun_res *p = realloc(lp->pending, cap * sizeof *p);
+        if (!p)
+            return LVM_ERR_NO_MEMORY;
+        lp->pending = p;
+        lp->cappending = cap;
+    }
+    lp->pending[lp->npending] = res_copy(r);
+    ar[0].i32 = lp->npending++;
+    return LVM_OK;
+}
+
+/* X_deserialize(index) -> new id; each index of the last message can be
+ * taken once, and only as its own kind (ABI 5.3, D5). */
+static lvm_err deserialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
+{
+    SELF(fn);
+    uint32_t index = ar[0].i32;
+    if (!lp->last)
+        return lun_trap(fn, "index %u but no received message (ABI D5)", index);
+    if (index >= lp->last->nres)
+        return lun_trap(fn, "index %u but the message carries %u resources (ABI D5)",
+                        index, lp->last->nres);
+    lun_res *r = &lp->last->res[index];
+    if (r->kind == LUN_NONE)
+        return lun_trap(fn, "index %u was already taken (ABI D5)", index);
+    if (r->kind != kind)
+        return lun_trap(fn, "index %u holds a resource of another kind (ABI D5)", index);
+    uint32_t id = lun_table_add(kind == LUN_SENDER ? &lp->senders : &lp->receivers, *r);
+    if (id == UINT32_MAX)
+        return LVM_ERR_NO_MEMORY;
+    r->kind = LUN_NONE;                     /* moved into the table */
+    r->chan = NULL;
+    ar[0].i32 = id;
+    return LVM_OK;
+}
+
+static lvm_err lun_sender_serialize(lvm_hostcall *c, lvm_val *ar)
+{
+    return serialize(c, ar, LUN_SENDER, "sender_serialize");
+}
+static lvm_err lun_receiver_serialize(lvm_hostcall *c, lvm_val *ar)
+{
+    return serialize(c, ar, LUN_RECEIVER, "receiver_serialize");
+}
+static lvm_err lun_sender_deserialize(lvm_hostcall *c, lvm_val *ar)
+{
+    return deserialize(c, ar, LUN_SENDER, "sender_deserialize");
+}
+static lvm_err lun_receiver_deserialize(lvm_hostcall *c, lvm_val *ar)
+{
+    return deserialize(c, ar, LUN_RECEIVER, "receiver_deserialize");
+}
+
+const wasi_import lun_message_imports[] = {
+    { "channel",                 "ii:i",  lun_channel },
+    { "channel_send",            "iii:i", lun_channel_send },
+    { "channel_receive_prepare", "ii:i",  lun_receive_prepare },
+    { "channel_receive",         "ii:i",  lun_receive },
+    { "drop_last_message",       ":",     lun_drop_last },
+    { "close_sender",            "i:",    lun_close_sender },
+    { "close_receiver",          "i:",    lun_close_receiver },
+    { "sender_serialize",        "i:i",   lun_sender_serialize },
+    { "sender_deserialize",      "i:i",   lun_sender_deserialize },
+    { "receiver_serialize",      "i:i",   lun_receiver_serialize },
+    { "receiver_deserialize",    "i:i",   lun_receiver_deserialize },
+    { NULL, NULL, NULL },
+};
+
+/* }====== */

@@ -1,0 +1,359 @@
+/*
+ * lunatic_process.c - the process half of the lunatic host API (ABI
+ * section 4): yield_, sleep_ms, spawn_with_context, join, detach_process,
+ * cancel_process; the per-process state and what happens when a process
+ * ends (ABI 2.5); registration.
+ *
+ * A spawned child is a fresh instance of the program's module, linked
+ * through the same linker as the main process, that starts at table 0's
+ * element fn_index.  Its context travels as the ABI says: one message on a
+ * fresh channel whose only sender is dropped at once, so the child's
+ * receiver 0 yields the context and then reports "closed".
+ *
+ * Blocking calls (join, sleep_ms, yield_) are restartable: they register
+ * the process as a waiter and return LVM_ERR_BLOCK with nothing changed,
+ * and the retry completes them.
+ */
+#include "lunatic_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+lun_proc *lun_self(const lvm_hostcall *call)
+{
+    (void)call;
+    lvm_process *p = lvm_process_self();
+    return p ? p->user : NULL;
+}
+
+lvm_err lun_trap(const char *fn, const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "lvm: lunatic.%s: %s\n", fn, why);
+    return LVM_ERR_TRAP_HOST;
+}
+
+/* {====== per-process state */
+
+static lun_proc *proc_new(lunatic_runtime *rt)
+{
+    lun_proc *lp = calloc(1, sizeof *lp);
+    if (!lp)
+        return NULL;
+    lp->rt = rt;
+    pthread_mutex_lock(&rt->lock);
+    lp->next = rt->procs;
+    if (rt->procs)
+        rt->procs->prev = lp;
+    rt->procs = lp;
+    pthread_mutex_unlock(&rt->lock);
+    return lp;
+}
+
+/* Release the children and resources (ABI 2.5).  `cancel`: cancel the
+ * children not detached; false at the final teardown, when the scheduler
+ * is gone and only memory is left to free. */
+static void proc_cleanup(lun_proc *lp, bool cancel)
+{
+    for (uint32_t i = 0; i < lp->nchildren; i++) {
+        lun_child *c = &lp->children[i];
+        if (c->p) {
+            if (cancel)
+                green_cancel(&c->p->g);
+            lvm_process_release(c->p);
+            c->p = NULL;
+        }
+    }
+    free(lp->children);
+    lp->children = NULL;
+    lp->nchildren = lp->capchildren = 0;
+    lun_message_cleanup(lp);
+}
+
+static void proc_free(lun_proc *lp)
+{
+    lunatic_runtime *rt = lp->rt;
+    pthread_mutex_lock(&rt->lock);
+    if (lp->prev)
+        lp->prev->next = lp->next;
+    else
+        rt->procs = lp->next;
+    if (lp->next)
+        lp->next->prev = lp->prev;
+    pthread_mutex_unlock(&rt->lock);
+    free(lp);
+}
+
+void *lunatic_main_state(lunatic_runtime *rt, void *data)
+{
+    lun_proc *lp = proc_new(rt);
+    if (lp)
+        lp->data = data;
+    return lp;
+}
+
+void *lunatic_user_data(const lvm_process *p)
+{
+    return ((lun_proc *)p->user)->data;
+}
+
+void lunatic_process_exited(lvm_process *p)
+{
+    proc_cleanup(p->user, true);
+}
+
+/* A child has ended (on its worker).  proc_exit(0) counts as success
+ * (ABI D2); then its resources go, then its WASI context and state. */
+static void child_exited(lvm_process *p)
+{
+    uint32_t code;
+    if (p->result == LVM_ERR_TRAP_EXIT && !green_cancelled(&p->g) &&
+        wasi_exit_code(p->wasi, &code) && code == 0)
+        p->g.exit_status = 0;
+    lun_proc *lp = p->user;
+    proc_cleanup(lp, true);
+    wasi_ctx_free(lp->wasi);
+    p->wasi = NULL;
+    p->user = NULL;
+    proc_free(lp);
+}
+
+void lunatic_free(lunatic_runtime *rt)
+{
+    if (!rt)
+        return;
+    while (rt->procs) {
+        lun_proc *lp = rt->procs;
+        proc_cleanup(lp, false);
+        wasi_ctx_free(lp->wasi);      /* the process itself may be gone */
+        proc_free(lp);
+    }
+    pthread_mutex_destroy(&rt->lock);
+    free(rt);
+}
+
+/* }====== */
+
+/* {====== the process table */
+
+/* Take child handle `id` for fn, or trap (ABI D5). */
+static lvm_err child_get(lun_proc *lp, uint32_t id, const char *fn, lun_child **out)
+{
+    if (id >= lp->nchildren || !lp->children[id].used)
+        return lun_trap(fn, "unknown or already used process handle %u (ABI D5)", id);
+    *out = &lp->children[id];
+    return LVM_OK;
+}
+
+/* Make room for one more handle, before anything else is done. */
+static bool child_reserve(lun_proc *lp)
+{
+    if (lp->nchildren == lp->capchildren) {
+        uint32_t cap = lp->capchildren ? 2 * lp->capchildren : 4;
+        lun_child *c = realloc(lp->children, cap * sizeof *c);
+        if (!c)
+            return false;
+        lp->children = c;
+        lp->capchildren = cap;
+    }
+    return true;
+}
+
+/* Add a handle; child_reserve made room. */
+static uint32_t child_add(lun_proc *lp, lvm_process *p)
+{
+    lp->children[lp->nchildren] = (lun_child){ .p = p, .failed = !p, .used = true };
+    return lp->nchildren++;
+}
+
+static void child_take(lun_child *c)
+{
+    if (c->p)
+        lvm_process_release(c->p);
+    c->p = NULL;
+    c->used = false;
+}
+
+/* }====== */
+
+/* {====== host functions */
+
+/* yield_() : to the back of the run queue (as sched_yield). */
+static lvm_err lun_yield(lvm_hostcall *call, lvm_val *ar)
+{
+    (void)ar;
+    lun_proc *lp = lun_self(call);
+    lvm_process *self = lvm_process_self();
+    if (lp && self && !lp->yielded) {
+        lp->yielded = true;
+        green_wake(&self->g);
+        return LVM_ERR_BLOCK;
+    }
+    if (lp)
+        lp->yielded = false;
+    return LVM_OK;
+}
+
+/* sleep_ms(millis: u64).  Clamped to a day per call (ABI D13): the guest
+ * cannot tell, and no timer arithmetic can overflow. */
+static lvm_err lun_sleep_ms(lvm_hostcall *call, lvm_val *ar)
+{
+    lun_proc *lp = lun_self(call);
+    lvm_process *self = lvm_process_self();
+    uint64_t ms = ar[0].i64;
+    if (ms > 86400000u)
+        ms = 86400000u;
+    if (lp && self && !lp->sleeping) {
+        lp->sleeping = true;
+        green_sleep(&self->g, ms * 1000000u);
+        return LVM_ERR_BLOCK;
+    }
+    if (lp)
+        lp->sleeping = false;
+    return LVM_OK;
+}
+
+/* spawn_with_context(fn_index, ctx_ptr, ctx_len) -> handle */
+static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
+{
+    lun_proc *lp = lun_self(call);
+    if (!lp)
+        return lun_trap("spawn_with_context", "called outside a process");
+    lunatic_runtime *rt = lp->rt;
+    uint32_t fn_index = ar[0].i32, ptr = ar[1].i32, len = ar[2].i32;
+    wasi_mem m = wasi_mem_of(call);
+    if (!wasi_mem_check(&m, ptr, len))
+        return lun_trap("spawn_with_context", "context [%u, +%u) is outside memory (ABI D5)", ptr, len);
+    if (!child_reserve(lp))
+        return LVM_ERR_NO_MEMORY;
+    /* The context: one message on a one-slot channel whose sender is
+     * dropped at once, so it becomes the child's receiver 0. */
+    lun_msg *msg = lun_msg_new(lp, m.base + ptr, len);
+    green_chan *ch = msg ? green_chan_new(1, lun_msg_free) : NULL;
+    lun_proc *cp = ch ? proc_new(rt) : NULL;
+    if (!cp) {
+        if (ch) {
+            green_chan_drop_sender(ch);
+            green_chan_drop_receiver(ch);
+        }
+        lun_msg_free(msg);
+        return LVM_ERR_NO_MEMORY;
+    }
+    green_chan_send(ch, NULL, msg);         /* a fresh one-slot channel: room */
+    green_chan_drop_sender(ch);
+    lun_table_add(&cp->receivers, (lun_res){ LUN_RECEIVER, ch });
+
+    wasi_ctx *parent = lvm_process_self() && lvm_process_self()->wasi ? lvm_process_self()->wasi
+                                                                         : rt->cfg.wasi;
+    /* Set before the spawn: the child may end before lvm_process_spawn
+     * returns, and its exit hook frees the context and cp. */
+    cp->wasi = wasi_ctx_new_child(parent);
+    lvm_process_config pc = {
+        .thread = rt->cfg.thread, .user = cp, .on_exit = child_exited,
+        .memory_limit_pages = rt->cfg.memory_limit_pages,
+        .entry_is_table_slot = true, .table_slot = fn_index,
+        .wasi = cp->wasi,
+    };
+    lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
+    lvm_process *p = NULL;
+    if (pc.wasi)
+        p = lvm_process_spawn(rt->cfg.sched, rt->cfg.module, rt->cfg.linker, NULL, NULL, &pc, &diag);
+    if (!p) {
+        /* It could not start: a failed child, which join reports as 1
+         * (ABI 4.3 step 4), not an error of this call. */
+        fprintf(stderr, "lvm: lunatic.spawn_with_context: the child failed to start: %s\n",
+                diag.message[0] ? diag.message : lvm_strerror(LVM_ERR_NO_MEMORY));
+        wasi_ctx_free(cp->wasi);
+        proc_cleanup(cp, false);
+        proc_free(cp);
+    }
+    ar[0].i32 = child_add(lp, p);           /* room was made above */
+    return LVM_OK;
+}
+
+/* join(handle) -> 0 | 1 */
+static lvm_err lun_join(lvm_hostcall *call, lvm_val *ar)
+{
+    lun_proc *lp = lun_self(call);
+    lun_child *c = NULL;
+    if (!lp)
+        return lun_trap("join", "called outside a process");
+    lvm_err err = child_get(lp, ar[0].i32, "join", &c);
+    if (err)
+        return err;
+    int status = 1;
+    if (c->p && !green_join(&lvm_process_self()->g, &c->p->g, &status))
+        return LVM_ERR_BLOCK;               /* the handle stays for the retry */
+    child_take(c);
+    ar[0].i32 = status == 0 ? 0 : 1;
+    return LVM_OK;
+}
+
+/* detach_process(handle): the child runs on; nobody can join it. */
+static lvm_err lun_detach(lvm_hostcall *call, lvm_val *ar)
+{
+    lun_proc *lp = lun_self(call);
+    lun_child *c = NULL;
+    if (!lp)
+        return lun_trap("detach_process", "called outside a process");
+    lvm_err err = child_get(lp, ar[0].i32, "detach_process", &c);
+    if (err)
+        return err;
+    child_take(c);
+    return LVM_OK;
+}
+
+/* cancel_process(handle): the child stops at its next suspension point;
+ * its own exit hook releases its resources. */
+static lvm_err lun_cancel(lvm_hostcall *call, lvm_val *ar)
+{
+    lun_proc *lp = lun_self(call);
+    lun_child *c = NULL;
+    if (!lp)
+        return lun_trap("cancel_process", "called outside a process");
+    lvm_err err = child_get(lp, ar[0].i32, "cancel_process", &c);
+    if (err)
+        return err;
+    if (c->p)
+        green_cancel(&c->p->g);
+    child_take(c);
+    return LVM_OK;
+}
+
+const wasi_import lun_process_imports[] = {
+    { "yield_",             ":",    lun_yield },
+    { "sleep_ms",           "I:",   lun_sleep_ms },
+    { "spawn_with_context", "iii:i", lun_spawn },
+    { "join",               "i:i",  lun_join },
+    { "detach_process",     "i:",   lun_detach },
+    { "cancel_process",     "i:",   lun_cancel },
+    { NULL, NULL, NULL },
+};
+
+/* }====== */
+
+lunatic_runtime *lunatic_define(const lunatic_config *cfg, lvm_store *s, lvm_linker *l)
+{
+    lunatic_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    rt->cfg = *cfg;
+    pthread_mutex_init(&rt->lock, NULL);
+    const wasi_import *tables[] = { lun_process_imports, lun_message_imports };
+    for (size_t t = 0; t < 2; t++) {
+        for (const wasi_import *imp = tables[t]; imp->name; imp++) {
+            lvm_func *f = lvm_func_new_host(s, imp->type, imp->fn, rt);
+            lvm_extern ext = { .kind = LVM_EXTERN_FUNC, .u.func = f };
+            if (!f || lvm_linker_define(l, LUNATIC_MODULE, imp->name, ext) != LVM_OK) {
+                lunatic_free(rt);
+                return NULL;
+            }
+        }
+    }
+    return rt;
+}
