@@ -69,7 +69,8 @@ typedef struct lun_proc {
     uint32_t npending, cappending;
     lun_msg *last;              /* last received message */
     bool yielded;               /* yield_: the retry after the yield */
-    bool sleeping;              /* sleep_ms: the retry after the timer */
+    bool sleeping;              /* sleep_ms: waiting for sleep_until */
+    uint64_t sleep_until;       /* monotonic ns */
     struct lun_proc *prev, *next;   /* the runtime's list */
 } lun_proc;
 

@@ -199,22 +199,27 @@ static lvm_err lun_yield(lvm_hostcall *call, lvm_val *ar)
     return LVM_OK;
 }
 
-/* sleep_ms(millis: u64).  Clamped to a day per call (ABI D13): the guest
- * cannot tell, and no timer arithmetic can overflow. */
+/* sleep_ms(millis: u64).  The deadline is kept across the retries, so a
+ * wake-up that comes early just parks the process again.  Clamped to a
+ * day per call (ABI D13): the guest cannot tell, and no timer arithmetic
+ * can overflow. */
 static lvm_err lun_sleep_ms(lvm_hostcall *call, lvm_val *ar)
 {
     lun_proc *lp = lun_self(call);
     lvm_process *self = lvm_process_self();
-    uint64_t ms = ar[0].i64;
-    if (ms > 86400000u)
-        ms = 86400000u;
-    if (lp && self && !lp->sleeping) {
+    if (!lp || !self)
+        return LVM_OK;
+    uint64_t now = wasi_now_ns();
+    if (!lp->sleeping) {
+        uint64_t ms = ar[0].i64;
+        lp->sleep_until = now + (ms > 86400000u ? 86400000u : ms) * 1000000u;
         lp->sleeping = true;
-        green_sleep(&self->g, ms * 1000000u);
+    }
+    if (now < lp->sleep_until) {
+        green_sleep(&self->g, lp->sleep_until - now);
         return LVM_ERR_BLOCK;
     }
-    if (lp)
-        lp->sleeping = false;
+    lp->sleeping = false;
     return LVM_OK;
 }
 

@@ -104,6 +104,14 @@ Test(lunatic, child_trap_leaves_siblings)
     cr_expect(strstr(r->err, "unknown or already used process handle 12345"), "%s", r->err);
 }
 
+/* sleep_ms suspends only the caller for at least its time; a huge value
+ * is clamped (D13); yield_ and sleep_ms(0) return. */
+Test(lunatic, sleep_and_yield, .timeout = 20)
+{
+    run_result *r = run("1", "sleep", NULL);
+    EXPECT_RUN(r, 0, "slept enough\n");
+}
+
 /* D4: main returns while detached children sleep on: lvm exits 0. */
 Test(lunatic, main_exit_abandons_detached, .timeout = 20)
 {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../../include/lunatic.h"
@@ -173,6 +174,34 @@ static void abandon_blocked(void)
     lunatic_sleep_ms(10);
     (void)s_wait;
     printf("main leaves a blocked child\n");
+}
+
+/* }====== */
+
+/* sleep_ms waits at least its time, and a huge value (ABI D13) is
+ * harmless: that child is simply cancelled. */
+static void child_sleep_forever(void)
+{
+    lunatic_sleep_ms(UINT64_MAX);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleeping(void)
+{
+    uint32_t h = lunatic_spawn_with_context(LUNATIC_FN(child_sleep_forever), 0, 0);
+    uint64_t t0 = now_ms();
+    lunatic_sleep_ms(50);
+    uint64_t dt = now_ms() - t0;
+    lunatic_sleep_ms(0);
+    lunatic_yield();
+    lunatic_cancel(h);
+    printf("slept %s\n", dt >= 50 ? "enough" : "too little");
 }
 
 /* }====== */
@@ -440,6 +469,8 @@ int main(int argc, char **argv)
         trap_sibling();
     else if (!strcmp(m, "detached"))
         detached();
+    else if (!strcmp(m, "sleep"))
+        sleeping();
     else if (!strcmp(m, "abandon_blocked"))
         abandon_blocked();
     else if (!strcmp(m, "cancel_blocked"))
