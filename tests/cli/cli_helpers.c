@@ -7,6 +7,7 @@
  * when the child fills one, and files need no such care.
  */
 #include "cli_helpers.h"
+#include "lvm_bin.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -54,44 +55,6 @@ const char *cli_tmp_path(const char *name)
     return p;
 }
 
-/* BUILD/tests/test_cli -> BUILD/lvm, unless LVM_BIN says otherwise. */
-static const char *lvm_path(void)
-{
-    static char path[4096];
-    const char *env = getenv("LVM_BIN");
-    if (env && *env)
-        return env;
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
-    cr_assert(n > 0, "cannot find the test binary: %s", strerror(errno));
-    path[n] = '\0';
-    char *slash = strrchr(path, '/');
-    cr_assert_not_null(slash);
-    strcpy(slash, "/../lvm");
-    cr_assert(access(path, X_OK) == 0, "%s not found: build it first (make), or set LVM_BIN", path);
-    return path;
-}
-
-/* The whole of a file as a string ("" if it cannot be read). */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 4096, len = 0;
-    char *s = malloc(cap);
-    cr_assert_not_null(s);
-    while (f) {
-        len += fread(s + len, 1, cap - len - 1, f);
-        if (len < cap - 1)
-            break;
-        cap *= 2;
-        s = realloc(s, cap);
-        cr_assert_not_null(s);
-    }
-    if (f)
-        fclose(f);
-    s[len] = '\0';
-    return s;
-}
-
 /* fork + exec argv (searched in PATH), stdin from /dev/null, stdout and
  * stderr into scratch files. */
 static cli_result run_argv(const char *const argv[])
@@ -120,8 +83,8 @@ static cli_result run_argv(const char *const argv[])
         cr_assert(errno == EINTR, "waitpid: %s", strerror(errno));
     cli_result r;
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
+    r.out = test_slurp(out_path);
+    r.err = test_slurp(err_path);
     return r;
 }
 
@@ -129,7 +92,7 @@ cli_result cli_run_lvm(const char *const args[])
 {
     const char *argv[64];
     int n = 0;
-    argv[n++] = lvm_path();
+    argv[n++] = test_lvm_path();
     for (int i = 0; args[i]; i++) {
         cr_assert(n < 63, "too many arguments");
         argv[n++] = args[i];

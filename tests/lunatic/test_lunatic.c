@@ -15,26 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lvm_bin.h"
+
 #define GUEST "tests/lunatic/guests/lun.wasm"
 
 typedef struct run_result {
     int status;                 /* exit status, or 128 + signal */
     char out[8192], err[8192];
 } run_result;
-
-static const char *lvm_path(void)
-{
-    static char path[4096];
-    const char *env = getenv("LVM_BIN");
-    if (env && *env)
-        return env;
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
-    cr_assert(n > 0, "cannot find the test binary: %s", strerror(errno));
-    path[n] = '\0';
-    strcpy(strrchr(path, '/'), "/../lvm");
-    cr_assert(access(path, X_OK) == 0, "%s not found: build it first (make)", path);
-    return path;
-}
 
 static void slurp(int fd, char *buf, size_t size)
 {
@@ -57,7 +45,7 @@ static run_result *run(const char *workers, const char *scenario, const char *ar
     cr_assert(out >= 0 && err >= 0, "mkstemp: %s", strerror(errno));
     unlink(out_tmpl);
     unlink(err_tmpl);
-    const char *argv[] = { lvm_path(), "run", "--workers", workers, GUEST, scenario, arg, NULL };
+    const char *argv[] = { test_lvm_path(), "run", "--workers", workers, GUEST, scenario, arg, NULL };
     fflush(NULL);
     pid_t pid = fork();
     cr_assert(pid >= 0);

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE     /* nftw's FTW_PHYS */
 #include "wasi_helpers.h"
+#include "lvm_bin.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -75,26 +76,11 @@ const char *wt_guest(const char *name)
     return path;
 }
 
-/* BUILD/tests/test_wasi -> BUILD/lvm, unless LVM_BIN says otherwise. */
-static const char *lvm_path(void)
-{
-    static char path[4096];
-    const char *env = getenv("LVM_BIN");
-    if (env && *env)
-        return env;
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
-    cr_assert(n > 0, "cannot find the test binary: %s", strerror(errno));
-    path[n] = '\0';
-    strcpy(strrchr(path, '/'), "/../lvm");
-    cr_assert(access(path, X_OK) == 0, "%s not found: build it first (make)", path);
-    return path;
-}
-
 pid_t wt_start(const char *const args[], int *stdin_pipe_out)
 {
     const char *argv[64];
     int n = 0;
-    argv[n++] = lvm_path();
+    argv[n++] = test_lvm_path();
     for (int i = 0; args[i]; i++) {
         cr_assert(n < 63, "too many arguments");
         argv[n++] = args[i];
@@ -130,26 +116,6 @@ pid_t wt_start(const char *const args[], int *stdin_pipe_out)
     return pid;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 4096, len = 0;
-    char *s = malloc(cap);
-    cr_assert_not_null(s);
-    while (f) {
-        len += fread(s + len, 1, cap - len - 1, f);
-        if (len < cap - 1)
-            break;
-        cap *= 2;
-        s = realloc(s, cap);
-        cr_assert_not_null(s);
-    }
-    if (f)
-        fclose(f);
-    s[len] = '\0';
-    return s;
-}
-
 wt_result wt_wait(pid_t pid)
 {
     int st;
@@ -157,8 +123,8 @@ wt_result wt_wait(pid_t pid)
         cr_assert(errno == EINTR, "waitpid: %s", strerror(errno));
     wt_result r;
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r.out = slurp(wt_path(".stdout"));
-    r.err = slurp(wt_path(".stderr"));
+    r.out = test_slurp(wt_path(".stdout"));
+    r.err = test_slurp(wt_path(".stderr"));
     return r;
 }
 
