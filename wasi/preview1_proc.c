@@ -75,20 +75,26 @@ static const clockid_t host_clock[] = {
     CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
 };
 
-/* clock_res_get(id: u32, resolution_out: ptr<u64>) -> errno */
-static lvm_err clock_res_get(lvm_hostcall *call, lvm_val *ar)
+/* Store clock `id`'s resolution or current time, in ns, at guest `out`. */
+static lvm_err clock_query(lvm_hostcall *call, lvm_val *ar, uint32_t id, uint32_t out,
+                           int (*query)(clockid_t, struct timespec *))
 {
     wasi_mem m = wasi_mem_of(call);
-    uint32_t id = ar[0].i32, out = ar[1].i32;
     if (!wasi_mem_check(&m, out, 8))
         return wasi_return(ar, WASI_EFAULT);
     if (id >= sizeof host_clock / sizeof host_clock[0])
         return wasi_return(ar, WASI_EINVAL);
     struct timespec ts;
-    if (clock_getres(host_clock[id], &ts) != 0)
+    if (query(host_clock[id], &ts) != 0)
         return wasi_return(ar, wasi_errno_from_host(errno));
     wasi_store_u64(&m, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
     return wasi_return(ar, WASI_ESUCCESS);
+}
+
+/* clock_res_get(id: u32, resolution_out: ptr<u64>) -> errno */
+static lvm_err clock_res_get(lvm_hostcall *call, lvm_val *ar)
+{
+    return clock_query(call, ar, ar[0].i32, ar[1].i32, clock_getres);
 }
 
 /* clock_time_get(id: u32, precision: u64, time_out: ptr<u64>) -> errno
@@ -96,17 +102,7 @@ static lvm_err clock_res_get(lvm_hostcall *call, lvm_val *ar)
  * precise as we can get anyway. */
 static lvm_err clock_time_get(lvm_hostcall *call, lvm_val *ar)
 {
-    wasi_mem m = wasi_mem_of(call);
-    uint32_t id = ar[0].i32, out = ar[2].i32;
-    if (!wasi_mem_check(&m, out, 8))
-        return wasi_return(ar, WASI_EFAULT);
-    if (id >= sizeof host_clock / sizeof host_clock[0])
-        return wasi_return(ar, WASI_EINVAL);
-    struct timespec ts;
-    if (clock_gettime(host_clock[id], &ts) != 0)
-        return wasi_return(ar, wasi_errno_from_host(errno));
-    wasi_store_u64(&m, out, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-    return wasi_return(ar, WASI_ESUCCESS);
+    return clock_query(call, ar, ar[0].i32, ar[2].i32, clock_gettime);
 }
 
 /* random_get(buf: ptr<u8>, len: u32) -> errno
