@@ -141,6 +141,10 @@ static inline bool green_cancelled(const green_proc *p)
     return atomic_load_explicit(&p->cancelled, memory_order_relaxed);
 }
 
+/* True while p is parked (blocked, waiting for green_wake).  A snapshot,
+ * for tests and diagnostics. */
+bool green_parked(const green_proc *p);
+
 /* The process running on this thread, or NULL off the workers. */
 green_proc *green_self(void);
 

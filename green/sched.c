@@ -633,6 +633,8 @@ void green_cancel(green_proc *p)
 
 green_proc *green_self(void) { return tls_self; }
 
+bool green_parked(const green_proc *p) { return atomic_load(&p->state) == PARKED; }
+
 void green_sleep(green_proc *p, uint64_t ns)
 {
     worker *w = tls_worker;

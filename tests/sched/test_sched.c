@@ -242,7 +242,7 @@ Test(sched, cancel_reclaims_a_blocked_process, .timeout = 10)
     green_chan *ch = green_chan_new(0, NULL);
     atomic_long cancelled = 0;
     cproc *c = cspawn(s, forever_receiver, &cancelled, ch);
-    while (green_chan_len(ch) == 0 && atomic_load(&c->g.state) != 3 /* PARKED */)
+    while (!green_parked(&c->g))
         usleep(1000);
     green_cancel(&c->g);
     green_release(&c->g);
