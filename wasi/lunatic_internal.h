@@ -99,10 +99,15 @@ void lun_msg_free(void *msg);                           /* drops its resources *
 /* Give back the pending list a failed (blocked) send had taken. */
 void lun_msg_unsend(lun_proc *lp, lun_msg *m);
 
-/* Drop everything the message module owns in lp (ABI 2.5). */
-void lun_message_cleanup(lun_proc *lp);
+/* Drop everything each part owns in lp (ABI 2.5). */
+void lun_message_cleanup(lun_proc *lp);     /* lunatic_message.c */
+void lun_net_cleanup(lun_proc *lp);         /* lunatic_net.c */
+void lun_module_cleanup(lun_proc *lp);      /* lunatic_module.c */
 
-extern const wasi_import lun_process_imports[];   /* lunatic_process.c */
-extern const wasi_import lun_message_imports[];   /* lunatic_message.c */
+/* The host functions of each part, NULL-terminated. */
+extern const wasi_import lun_process_imports[];   /* ABI 4: lunatic_process.c */
+extern const wasi_import lun_message_imports[];   /* ABI 5: lunatic_message.c */
+extern const wasi_import lun_net_imports[];       /* ABI 6: lunatic_net.c */
+extern const wasi_import lun_module_imports[];    /* ABI 7: lunatic_module.c */
 
 #endif

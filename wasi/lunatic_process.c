@@ -73,6 +73,8 @@ static void proc_cleanup(lun_proc *lp, bool cancel)
     lp->children = NULL;
     lp->nchildren = lp->capchildren = 0;
     lun_message_cleanup(lp);
+    lun_net_cleanup(lp);
+    lun_module_cleanup(lp);
 }
 
 static void proc_free(lun_proc *lp)
@@ -349,8 +351,9 @@ lunatic_runtime *lunatic_define(const lunatic_config *cfg, lvm_store *s, lvm_lin
         return NULL;
     rt->cfg = *cfg;
     pthread_mutex_init(&rt->lock, NULL);
-    const wasi_import *tables[] = { lun_process_imports, lun_message_imports };
-    for (size_t t = 0; t < 2; t++) {
+    const wasi_import *tables[] = { lun_process_imports, lun_message_imports, lun_net_imports,
+                                    lun_module_imports };
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         for (const wasi_import *imp = tables[t]; imp->name; imp++) {
             lvm_func *f = lvm_func_new_host(s, imp->type, imp->fn, rt);
             lvm_extern ext = { .kind = LVM_EXTERN_FUNC, .u.func = f };

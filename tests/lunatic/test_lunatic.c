@@ -6,72 +6,11 @@
  * The lvm binary is found next to the test binary (BUILD/tests/../lvm)
  * or through LVM_BIN, as in tests/wasi.  The guest is committed built.
  */
-#include <criterion/criterion.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "lvm_bin.h"
+#include "run.h"
 
 #define GUEST "tests/lunatic/guests/lun.wasm"
-
-typedef struct run_result {
-    int status;                 /* exit status, or 128 + signal */
-    char out[8192], err[8192];
-} run_result;
-
-static void slurp(int fd, char *buf, size_t size)
-{
-    size_t len = 0;
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n;
-    while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
-        len += (size_t)n;
-    buf[len] = '\0';
-    close(fd);
-}
-
-/* Run `lvm run --workers W lun.wasm SCENARIO [ARG]`; outputs go to
- * unlinked temporary files, so nothing is left behind. */
-static run_result *run(const char *workers, const char *scenario, const char *arg)
-{
-    static run_result r;
-    char out_tmpl[] = "/tmp/lun-out-XXXXXX", err_tmpl[] = "/tmp/lun-err-XXXXXX";
-    int out = mkstemp(out_tmpl), err = mkstemp(err_tmpl);
-    cr_assert(out >= 0 && err >= 0, "mkstemp: %s", strerror(errno));
-    unlink(out_tmpl);
-    unlink(err_tmpl);
-    const char *argv[] = { test_lvm_path(), "run", "--workers", workers, GUEST, scenario, arg, NULL };
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        cr_assert(errno == EINTR);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
-}
-
-#define EXPECT_RUN(r, st, text)                                                     \
-    do {                                                                            \
-        cr_expect_eq((r)->status, (st), "status %d\nstdout: %s\nstderr: %s",        \
-                     (r)->status, (r)->out, (r)->err);                              \
-        cr_expect_str_eq((r)->out, (text), "stderr: %s", (r)->err);                 \
-    } while (0)
 
 TestSuite(lunatic, .timeout = 60);
 
@@ -79,7 +18,7 @@ TestSuite(lunatic, .timeout = 60);
  * child whose table slot is empty fails instead of the parent. */
 Test(lunatic, spawn_and_join)
 {
-    run_result *r = run("2", "spawn_join", NULL);
+    run_result *r = lun_run(GUEST, "2", "spawn_join", NULL);
     EXPECT_RUN(r, 0, "child got 42\njoin 0\nexit0 0\nexit3 1\nbadslot 1\n");
 }
 
@@ -87,7 +26,7 @@ Test(lunatic, spawn_and_join)
  * siblings finish and join 0. */
 Test(lunatic, child_trap_leaves_siblings)
 {
-    run_result *r = run("2", "trap_sibling", NULL);
+    run_result *r = lun_run(GUEST, "2", "trap_sibling", NULL);
     EXPECT_RUN(r, 0, "joins 0 1 1 0\n");
     cr_expect(strstr(r->err, "unknown or already used process handle 12345"), "%s", r->err);
 }
@@ -96,21 +35,21 @@ Test(lunatic, child_trap_leaves_siblings)
  * is clamped (D13); yield_ and sleep_ms(0) return. */
 Test(lunatic, sleep_and_yield, .timeout = 20)
 {
-    run_result *r = run("1", "sleep", NULL);
+    run_result *r = lun_run(GUEST, "1", "sleep", NULL);
     EXPECT_RUN(r, 0, "slept enough\n");
 }
 
 /* D4: main returns while detached children sleep on: lvm exits 0. */
 Test(lunatic, main_exit_abandons_detached, .timeout = 20)
 {
-    run_result *r = run("2", "detached", NULL);
+    run_result *r = lun_run(GUEST, "2", "detached", NULL);
     EXPECT_RUN(r, 0, "main leaves\n");
 }
 
 /* D4 again, with a detached child parked on a channel of its own. */
 Test(lunatic, main_exit_abandons_blocked, .timeout = 20)
 {
-    run_result *r = run("2", "abandon_blocked", NULL);
+    run_result *r = lun_run(GUEST, "2", "abandon_blocked", NULL);
     EXPECT_RUN(r, 0, "main leaves a blocked child\n");
 }
 
@@ -118,7 +57,7 @@ Test(lunatic, main_exit_abandons_blocked, .timeout = 20)
  * reclaimed and its receiver dropped, which closes the channel. */
 Test(lunatic, cancel_blocked_process, .timeout = 20)
 {
-    run_result *r = run("2", "cancel_blocked", NULL);
+    run_result *r = lun_run(GUEST, "2", "cancel_blocked", NULL);
     EXPECT_RUN(r, 0, "cancelled, closed after cancel\n");
 }
 
@@ -126,14 +65,14 @@ Test(lunatic, cancel_blocked_process, .timeout = 20)
  * (drained then 1; no receivers: send 1), unknown close ignored, ids. */
 Test(lunatic, channels_bounded_unbounded_close)
 {
-    run_result *r = run("2", "channels", NULL);
+    run_result *r = lun_run(GUEST, "2", "channels", NULL);
     EXPECT_RUN(r, 0, "unbounded ok\nbounded ok, closed after drain\nclosed ok\n");
 }
 
 /* The same on one worker: blocking must never hold the only thread. */
 Test(lunatic, channels_one_worker)
 {
-    run_result *r = run("1", "channels", NULL);
+    run_result *r = lun_run(GUEST, "1", "channels", NULL);
     EXPECT_RUN(r, 0, "unbounded ok\nbounded ok, closed after drain\nclosed ok\n");
 }
 
@@ -142,13 +81,13 @@ Test(lunatic, channels_one_worker)
  * the channel closes when the last moved copy goes. */
 Test(lunatic, move_ends_across_three_processes)
 {
-    run_result *r = run("2", "move3", NULL);
+    run_result *r = lun_run(GUEST, "2", "move3", NULL);
     EXPECT_RUN(r, 0, "B ok\nC got second\nC saw close\nmove ok\n");
 }
 
 Test(lunatic, ten_thousand_processes, .timeout = 120)
 {
-    run_result *r = run("2", "many", NULL);
+    run_result *r = lun_run(GUEST, "2", "many", NULL);
     EXPECT_RUN(r, 0, "many: 10000 messages, sum 99990000, 0 failed\n");
 }
 
@@ -156,7 +95,7 @@ Test(lunatic, ten_thousand_processes, .timeout = 120)
  * even on one worker; cancel stops it at a preemption point. */
 Test(lunatic, endless_loop_does_not_starve, .timeout = 20)
 {
-    run_result *r = run("1", "endless", NULL);
+    run_result *r = lun_run(GUEST, "1", "endless", NULL);
     EXPECT_RUN(r, 0, "others finished\n");
 }
 
@@ -188,7 +127,7 @@ static const struct {
 Test(lunatic, every_trap_rule, .timeout = 120)
 {
     for (size_t i = 0; i < sizeof trap_cases / sizeof trap_cases[0]; i++) {
-        run_result *r = run("2", "trap", trap_cases[i].name);
+        run_result *r = lun_run(GUEST, "2", "trap", trap_cases[i].name);
         cr_expect_eq(r->status, 134, "%s: status %d\nstderr: %s", trap_cases[i].name, r->status, r->err);
         cr_expect(strstr(r->err, trap_cases[i].message), "%s: stderr: %s", trap_cases[i].name, r->err);
         cr_expect(!strstr(r->out, "no trap"), "%s: did not trap", trap_cases[i].name);
