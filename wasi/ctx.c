@@ -74,11 +74,20 @@ static void strings_free(wasi_strings *s)
 
 /* {====== the shared part */
 
+/* The type of the host's standard descriptor host_fd (see stdio_fd). */
+static uint8_t stdio_type(int host_fd)
+{
+    struct stat st;
+    return fstat(host_fd, &st) == 0 ? wasi_filetype_of_mode(st.st_mode) : WASI_FILETYPE_UNKNOWN;
+}
+
 static wasi_shared *shared_new(int argc, const char *const argv[], int envc, const char *const envp[])
 {
     wasi_shared *sh = lvm_xcalloc(1, sizeof *sh);
     if (!sh)
         return NULL;
+    for (int i = 0; i < WASI_NSTDIO; i++)
+        sh->stdio_type[i] = stdio_type(i);
     if (!strings_init(&sh->args, argc, argv)) {
         free(sh);
         return NULL;
@@ -132,11 +141,9 @@ static int shared_add(wasi_shared *sh, int host_fd, const char *guest_path)
  * host's is a file, because lvm must not move an offset it shares with the
  * shell that started it.  The type is the host's, so that wasi-libc's
  * isatty() (a character device without seek rights) answers as natively. */
-static wasi_fd stdio_fd(int host_fd)
+static wasi_fd stdio_fd(const wasi_shared *sh, int host_fd)
 {
-    struct stat st;
-    uint8_t type = fstat(host_fd, &st) == 0 ? wasi_filetype_of_mode(st.st_mode)
-                                            : WASI_FILETYPE_UNKNOWN;
+    uint8_t type = sh->stdio_type[host_fd];
     uint64_t rights = WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_POLL_FD_READWRITE |
                       WASI_RIGHT_FD_FDSTAT_SET_FLAGS |
                       (host_fd == 0 ? WASI_RIGHT_FD_READ : WASI_RIGHT_FD_WRITE);
@@ -174,7 +181,7 @@ static int insert_preopen(wasi_ctx *ctx, const wasi_preopen *pre)
 static bool table_init(wasi_ctx *ctx)
 {
     for (int i = 0; i < WASI_NSTDIO; i++) {
-        wasi_fd f = stdio_fd(i);
+        wasi_fd f = stdio_fd(ctx->shared, i);
         if (wasi_fd_insert(ctx, &f) == UINT32_MAX)
             return false;
     }

@@ -166,6 +166,8 @@ typedef struct wasi_shared {
     wasi_strings env;
     wasi_preopen *preopens;
     uint32_t npreopens;
+    uint8_t stdio_type[3];  /* WASI_FILETYPE_* of the host's fds 0-2, taken
+                               once: a spawn must not cost three fstats */
 } wasi_shared;
 
 /* One guest descriptor.  host_fd is owned (closed by fd_close) except for
