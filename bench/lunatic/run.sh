@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# run.sh - the lunatic API measured from a C guest, with Erlang beside it
+# (`make bench-lunatic`).  Usage: run.sh LVM [N_IDLE]
+#
+# Three figures, each on one worker (lvm --workers 1, erl +S 1):
+#   guest_spawn_join   ns to spawn an empty child and join it, one at a
+#                      time (Erlang: spawn_monitor + 'DOWN')
+#   guest_roundtrip    ns for a message to a child and its answer back
+#                      (Erlang: ping-pong between two processes)
+#   guest_idle_proc    bytes of resident memory per process with N_IDLE
+#                      (default 1,000,000) children blocked in receive:
+#                      lvm's VmHWM when all are blocked, minus its VmRSS
+#                      before the first spawn, over N_IDLE (Erlang: the
+#                      same delta with a million processes in receive)
+# Lines have the form `bench: NAME VALUE UNIT`; a final table puts each
+# lvm figure beside Erlang's with the ratio lvm / Erlang (below 1: lvm is
+# faster or smaller).  Erlang is skipped with a comment if not installed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+lvm=${1:?usage: run.sh LVM [N_IDLE]}
+n_idle=${2:-1000000}
+guest=$here/guest.wasm
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+declare -A fig
+
+# Record and print a `bench:` line.
+note() {
+    fig[$1]=$2
+    echo "bench: $1 $2 $3"
+}
+
+value_of() { awk -v name="$1" '$1 == "bench:" && $2 == name { print $3 }'; }
+
+# {====== lvm
+
+v=$("$lvm" run --workers 1 "$guest" spawn_join 100000 | value_of guest_spawn_join)
+note guest_spawn_join "$v" ns
+v=$("$lvm" run --workers 1 "$guest" roundtrip 200000 | value_of guest_roundtrip)
+note guest_roundtrip "$v" ns
+
+# The idle figure talks to the guest: it prints "base" and waits for "go"
+# (so its memory can be read before any child exists), spawns, prints
+# "ready ..." once every child is blocked and waits for "done".
+coproc IDLE { exec "$lvm" run --workers 1 "$guest" idle "$n_idle"; }
+pid=$IDLE_PID
+read -r line <&"${IDLE[0]}"
+[ "$line" = base ] || { echo "run.sh: unexpected guest output: $line" >&2; exit 1; }
+base_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+echo go >&"${IDLE[1]}"
+read -r line <&"${IDLE[0]}"
+hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+echo "# $n_idle processes blocked in receive: $line, lvm peak RSS $((hwm_kb / 1024)) MiB"
+echo done >&"${IDLE[1]}"
+wait "$pid"
+note guest_idle_proc $(((hwm_kb - base_kb) * 1024 / n_idle)) bytes
+
+# }======
+
+# {====== Erlang
+
+if command -v erl >/dev/null && command -v erlc >/dev/null; then
+    erlc -o "$tmp" "$here/../baseline/procs.erl"
+    out=$(erl -noshell -pa "$tmp" +S 1 -s procs main single)
+    note erlang_spawn_join "$(value_of erlang_spawn_join <<<"$out")" ns
+    note erlang_pingpong "$(value_of erlang_pingpong <<<"$out")" ns
+    out=$(erl -noshell -pa "$tmp" +S 1 +P 2000000 -s procs main idle "$n_idle")
+    note erlang_idle_proc "$(awk '$1 == "bench:" && $2 ~ /^erlang_idle_proc_/ { print $3 }' <<<"$out")" bytes
+else
+    echo "# erlang not installed, skipped"
+fi
+
+# }======
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+echo "#"
+printf '# %-28s %12s %12s %8s\n' figure lvm erlang ratio
+for pair in "spawn + join (ns):guest_spawn_join:erlang_spawn_join" \
+            "message round trip (ns):guest_roundtrip:erlang_pingpong" \
+            "idle process (bytes):guest_idle_proc:erlang_idle_proc"; do
+    IFS=: read -r label ours theirs <<<"$pair"
+    e=${fig[$theirs]:-}
+    printf '# %-28s %12s %12s %8s\n' "$label" "${fig[$ours]}" "${e:--}" "$([ -n "$e" ] && ratio "${fig[$ours]}" "$e" || echo -)"
+done
