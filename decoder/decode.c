@@ -805,11 +805,14 @@ static lvm_err data_section(decode_ctx *c)
 /* {====== the name section */
 
 /* Subsection 1 of the `name` custom section (spec 7.4.3) names functions.
- * Read with the ordinary reader, but any error just drops all the names. */
+ * Read with the ordinary reader, but any error just drops all the names.
+ * A section without that subsection (only local names, say) leaves
+ * func_names NULL: "no function names" is what lvm_module_ctors asks. */
 static void name_section(struct lvm_module *m, const uint8_t *p, const uint8_t *end)
 {
     decode_rd r = { p, end, p, NULL };
     char **names = lvm_xcalloc(m->nfuncs, sizeof *names);
+    bool any = false;
     if (!names)
         return;
     while (r.p < r.end) {
@@ -820,6 +823,7 @@ static void name_section(struct lvm_module *m, const uint8_t *p, const uint8_t *
             goto fail;
         if (id != 1)
             continue;
+        any = true;
         decode_rd s = { sub, sub + size, r.file, NULL };
         uint32_t n;
         if (rd_len(&s, &n))
@@ -837,12 +841,39 @@ static void name_section(struct lvm_module *m, const uint8_t *p, const uint8_t *
             }
         }
     }
-    m->func_names = names;
-    return;
+    if (any) {
+        m->func_names = names;
+        return;
+    }
 fail:
     for (uint32_t i = 0; i < m->nfuncs; i++)
         free(names[i]);
     free(names);
+}
+
+/* __wasm_call_ctors, by name or, without function names, as the first
+ * call of the exported _start (the crt1 wrapper calls it before main).
+ * A module whose _start is not that wrapper may yield some other
+ * () -> () function there: the price of having no names, which is why
+ * a module with names but no __wasm_call_ctors gets none. */
+static uint32_t find_ctors(const struct lvm_module *m)
+{
+    uint32_t f = UINT32_MAX;
+    if (m->func_names) {
+        for (uint32_t i = 0; i < m->nfuncs && f == UINT32_MAX; i++)
+            if (m->func_names[i] && strcmp(m->func_names[i], "__wasm_call_ctors") == 0)
+                f = i;
+    } else {
+        for (uint32_t i = 0; i < m->nexports; i++) {
+            const decode_export *e = &m->exports[i];
+            if (e->kind == LVM_EXTERN_FUNC && e->name_len == 6 && memcmp(e->name, "_start", 6) == 0)
+                f = decode_first_call(m, e->index);
+        }
+    }
+    if (f == UINT32_MAX || f < m->nimported_funcs)
+        return UINT32_MAX;
+    const lvm_functype *t = &m->types[m->funcs[f].type];
+    return t->nparams == 0 && t->nresults == 0 ? f : UINT32_MAX;
 }
 
 /* }====== */
@@ -966,6 +997,7 @@ lvm_err decode_module(const uint8_t *bytes, size_t len, struct lvm_module **out,
     }
     if (names_at)
         name_section(m, names_at, names_end);
+    m->ctors = find_ctors(m);
     *out = m;
     return LVM_OK;
 }
@@ -1013,6 +1045,90 @@ const char *decode_func_name(const struct lvm_module *m, uint32_t idx)
     if (!m->func_names || idx >= m->nfuncs)
         return NULL;
     return m->func_names[idx];
+}
+
+/* }====== */
+
+/* {====== walking validated bodies */
+
+/* Shared by exec/lower.c, which lowers every body, and by module queries
+ * such as decode_first_call.  Only for validated code: the immediates are
+ * trusted and the readers never fail (validate.c has the checking twin). */
+
+uint16_t decode_read_op(decode_reader *r)
+{
+    uint8_t b = *r->p++;
+    if (b == 0xfc)
+        return decode_op_lookup(0xfc, decode_read_u32_unchecked(r));
+    return decode_op_lookup(0, b);
+}
+
+void decode_skip_immediates(decode_reader *r, uint8_t imm)
+{
+    switch (imm) {
+    case IMM_NONE:
+        break;
+    case IMM_BLOCK:
+        if (*r->p == 0x40 || lvm_is_valtype(*r->p) || *r->p == LVM_V128)
+            r->p++;
+        else
+            (void)decode_read_s33_unchecked(r);
+        break;
+    case IMM_BR_TABLE: {
+        uint32_t n = decode_read_u32_unchecked(r);
+        for (uint32_t i = 0; i <= n; i++)
+            (void)decode_read_u32_unchecked(r);
+        break;
+    }
+    case IMM_CALL_INDIRECT: case IMM_MEMARG: case IMM_TABLE_INIT: case IMM_TABLE_COPY:
+        (void)decode_read_u32_unchecked(r);
+        (void)decode_read_u32_unchecked(r);
+        break;
+    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL: case IMM_TABLE:
+    case IMM_DATA: case IMM_ELEM: case IMM_I32:
+        (void)decode_read_u32_unchecked(r);
+        break;
+    case IMM_I64:
+        (void)decode_read_s64_unchecked(r);
+        break;
+    case IMM_MEMIDX: case IMM_REFTYPE:
+        r->p++;
+        break;
+    case IMM_MEM_INIT:
+        (void)decode_read_u32_unchecked(r);
+        r->p++;
+        break;
+    case IMM_MEM_COPY:
+        r->p += 2;
+        break;
+    case IMM_F32:
+        r->p += 4;
+        break;
+    case IMM_F64:
+        r->p += 8;
+        break;
+    case IMM_SELECT_T: {
+        uint32_t n = decode_read_u32_unchecked(r);
+        r->p += n;
+        break;
+    }
+    }
+}
+
+uint32_t decode_first_call(const struct lvm_module *m, uint32_t func)
+{
+    if (func < m->nimported_funcs || func >= m->nfuncs)
+        return UINT32_MAX;
+    const decode_func *f = &m->funcs[func];
+    decode_reader r = { m->code_bytes + f->body_offset, m->code_bytes + f->body_end,
+                        m->code_bytes, m->code_file_offset };
+    while (r.p < r.end) {
+        uint16_t op = decode_read_op(&r);
+        if (op == OP_CALL)
+            return decode_read_u32_unchecked(&r);
+        decode_skip_immediates(&r, decode_ops[op].imm);
+    }
+    return UINT32_MAX;
 }
 
 /* }====== */

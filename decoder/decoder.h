@@ -182,7 +182,13 @@ struct lvm_module {
     size_t code_file_offset;    /* file offset of code_bytes[0], for messages */
 
     /* Function names from the `name` section (NULL where absent). */
-    char **func_names;          /* nfuncs entries, or NULL if no name section */
+    char **func_names;          /* nfuncs entries, or NULL if the module
+                                   has no function names (no `name`
+                                   section, or one without subsection 1) */
+
+    /* The function that runs the program's constructors, or UINT32_MAX
+     * (see lvm_module_ctors): found once, here, not at every spawn. */
+    uint32_t ctors;
 
     /* Lowered code, one slot per defined function, filled by exec/ on first
      * call (atomic compare-and-swap; the loser frees its copy). */
@@ -209,6 +215,16 @@ uint32_t decode_read_u32_unchecked(decode_reader *r);
 int32_t decode_read_s32_unchecked(decode_reader *r);
 int64_t decode_read_s64_unchecked(decode_reader *r);
 int64_t decode_read_s33_unchecked(decode_reader *r);
+
+/* Walking a validated body instruction by instruction: read one opcode
+ * (with its 0xFC sub-opcode) as an enum decode_op, then step over the
+ * immediates of its kind (decode_ops[op].imm). */
+uint16_t decode_read_op(decode_reader *r);
+void decode_skip_immediates(decode_reader *r, uint8_t imm);
+
+/* The function called by the first `call` instruction in the body of
+ * defined function `func`, or UINT32_MAX (none, or func is imported). */
+uint32_t decode_first_call(const struct lvm_module *m, uint32_t func);
 
 /* The name of function `idx` for backtraces: the name section's, or NULL. */
 const char *decode_func_name(const struct lvm_module *m, uint32_t idx);

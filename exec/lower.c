@@ -700,71 +700,6 @@ static bool lower_end(lower *L)
 
 /* }====== */
 
-/* {====== immediates */
-
-static void skip_immediates(lower *L, uint8_t imm)
-{
-    decode_reader *r = &L->r;
-    switch (imm) {
-    case IMM_NONE:
-        break;
-    case IMM_BLOCK:
-        if (*r->p == 0x40 || lvm_is_valtype(*r->p) || *r->p == LVM_V128)
-            r->p++;
-        else
-            (void)decode_read_s33_unchecked(r);
-        break;
-    case IMM_BR_TABLE: {
-        uint32_t n = decode_read_u32_unchecked(r);
-        for (uint32_t i = 0; i <= n; i++)
-            (void)decode_read_u32_unchecked(r);
-        break;
-    }
-    case IMM_CALL_INDIRECT: case IMM_MEMARG: case IMM_TABLE_INIT: case IMM_TABLE_COPY:
-        (void)decode_read_u32_unchecked(r);
-        (void)decode_read_u32_unchecked(r);
-        break;
-    case IMM_LABEL: case IMM_FUNC: case IMM_LOCAL: case IMM_GLOBAL: case IMM_TABLE:
-    case IMM_DATA: case IMM_ELEM: case IMM_I32:
-        (void)decode_read_u32_unchecked(r);
-        break;
-    case IMM_I64:
-        (void)decode_read_s64_unchecked(r);
-        break;
-    case IMM_MEMIDX: case IMM_REFTYPE:
-        r->p++;
-        break;
-    case IMM_MEM_INIT:
-        (void)decode_read_u32_unchecked(r);
-        r->p++;
-        break;
-    case IMM_MEM_COPY:
-        r->p += 2;
-        break;
-    case IMM_F32:
-        r->p += 4;
-        break;
-    case IMM_F64:
-        r->p += 8;
-        break;
-    case IMM_SELECT_T: {
-        uint32_t n = decode_read_u32_unchecked(r);
-        r->p += n;
-        break;
-    }
-    }
-}
-
-static uint16_t read_op(decode_reader *r)
-{
-    uint8_t b = *r->p++;
-    if (b == 0xfc)
-        return decode_op_lookup(0xfc, decode_read_u32_unchecked(r));
-    return decode_op_lookup(0, b);
-}
-
-/* }====== */
-
 /* {====== instructions */
 
 /* The ~150 "simple" ops of opcodes.def: at most two operands, at most one
@@ -870,14 +805,14 @@ static void lower_body(lower *L, const lvm_functype *ft)
 
     while (!L->oom) {
         ctrl *c = &L->cs[L->ncs - 1];
-        uint16_t op = read_op(&L->r);
+        uint16_t op = decode_read_op(&L->r);
         const decode_opinfo *oi = &decode_ops[op];
 
         if (c->unreachable) {
             /* Dead code: track nesting only, until our own else/end. */
             if (op == OP_BLOCK || op == OP_LOOP || op == OP_IF) {
                 skip_depth++;
-                skip_immediates(L, oi->imm);
+                decode_skip_immediates(&L->r, oi->imm);
                 continue;
             }
             if (op == OP_END || op == OP_ELSE) {
@@ -887,7 +822,7 @@ static void lower_body(lower *L, const lvm_functype *ft)
                     continue;
                 }
             } else {
-                skip_immediates(L, oi->imm);
+                decode_skip_immediates(&L->r, oi->imm);
                 continue;
             }
         }
@@ -971,7 +906,7 @@ static void lower_body(lower *L, const lvm_functype *ft)
         case OP_SELECT:
         case OP_SELECT_T: {
             if (op == OP_SELECT_T)
-                skip_immediates(L, IMM_SELECT_T);
+                decode_skip_immediates(&L->r, IMM_SELECT_T);
             uint8_t type = L->vs[L->h - 2].type;
             lower_generic(L, XOP_SELECT, 3, type, 0, NULL);
             emit_result(L, OP_SELECT, L->ncells - 6, L->ncells - 4, L->h - 1);
@@ -1086,16 +1021,13 @@ static void lower_body(lower *L, const lvm_functype *ft)
 /* The pre-scan: how many constant instructions the body has. */
 static uint32_t count_constants(decode_reader r)
 {
-    lower scan;
-    memset(&scan, 0, sizeof scan);
-    scan.r = r;
     uint32_t n = 0;
-    while (scan.r.p < scan.r.end) {
-        uint16_t op = read_op(&scan.r);
+    while (r.p < r.end) {
+        uint16_t op = decode_read_op(&r);
         if (op == OP_I32_CONST || op == OP_I64_CONST || op == OP_F32_CONST ||
             op == OP_F64_CONST || op == OP_REF_NULL)
             n++;
-        skip_immediates(&scan, decode_ops[op].imm);
+        decode_skip_immediates(&r, decode_ops[op].imm);
     }
     return n;
 }

@@ -17,3 +17,24 @@ lunatic-guests: $(LUNATIC_GUESTS)
 
 tests/lunatic/guests/%.wasm: tests/lunatic/guests/%.c include/lunatic.h
 	$(WASM_CC) $(WASM_CFLAGS) $(LUNATIC_LDFLAGS) -o $@ $<
+
+# mod_ctors.c needs the `name` section (lvm finds __wasm_call_ctors by
+# it, ABI D10), and its twin mod_ctors_stripped.wasm needs none (for the
+# fallback).  clang runs wasm-opt after linking whenever it optimizes and
+# finds one on PATH, and that drops the names; so the object is compiled
+# with -O2 and linked without -O, which keeps the link step exactly
+# wasm-ld's on every machine.
+LUNATIC_WASM_LINK := --target=wasm32-wasi --sysroot=/usr $(LUNATIC_LDFLAGS)
+MOD_CTORS_OBJ := $(BUILD)/lunatic-guests/mod_ctors.o
+
+lunatic-guests: tests/lunatic/guests/mod_ctors_stripped.wasm
+
+$(MOD_CTORS_OBJ): tests/lunatic/guests/mod_ctors.c include/lunatic.h
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_CFLAGS) -c -o $@ $<
+
+tests/lunatic/guests/mod_ctors.wasm: $(MOD_CTORS_OBJ)
+	$(WASM_CC) $(LUNATIC_WASM_LINK) -Wl,--strip-debug -o $@ $<
+
+tests/lunatic/guests/mod_ctors_stripped.wasm: $(MOD_CTORS_OBJ)
+	$(WASM_CC) $(LUNATIC_WASM_LINK) -Wl,--strip-all -o $@ $<

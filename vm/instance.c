@@ -156,6 +156,8 @@ lvm_memory *lvm_instance_memory(const lvm_instance *inst)
 
 const lvm_module *lvm_instance_module(const lvm_instance *inst) { return inst->module; }
 
+uint32_t lvm_module_ctors(const lvm_module *m) { return m->ctors; }
+
 /* }====== */
 
 /* {====== instantiation */

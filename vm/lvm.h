@@ -110,6 +110,14 @@ void lvm_module_retain(lvm_module *m);
 /* The type of the exported function `name`, if the module exports one. */
 bool lvm_module_export_functype(const lvm_module *m, const char *name, lvm_functype *out);
 void lvm_module_release(lvm_module *m);   /* frees at the last release */
+/* The function that runs a C, C++ or Rust program's constructors,
+ * `__wasm_call_ctors` (made by wasm-ld, never exported): its index by the
+ * `name` section or, in a module without function names, the function
+ * that the exported `_start` calls first (wasi-libc's crt1 calls it
+ * before main).  UINT32_MAX if there is none, or it is not a defined
+ * () -> () function.  Found when the module is loaded, so asking costs
+ * nothing. */
+uint32_t lvm_module_ctors(const lvm_module *m);
 
 /* ---- stores and host objects ------------------------------------------ */
 

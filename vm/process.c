@@ -1,5 +1,13 @@
 /*
  * process.c - wasm instances as green processes (see process.h).
+ *
+ * A process runs at most two functions in a row on its one thread: the
+ * optional first function (a C program's constructors), then the entry.
+ * The thread starts in the first and p->then holds the entry; when
+ * exec_run reports the first one returned, the entry is entered on the
+ * same thread and the slice goes on.  Rejected: calling the first
+ * function with lvm_invoke at spawn time, which would run guest code on
+ * the spawner (no yields, no blocking calls, the spawner's host state).
  */
 #include "process.h"
 #include "../exec/exec.h"
@@ -13,6 +21,13 @@ static green_step process_run(green_proc *g)
         p->result = LVM_ERR_TRAP_EXIT;
     } else {
         lvm_err err = exec_run(p->thread);
+        while (err == LVM_OK && p->then) {
+            lvm_func *entry = p->then;      /* the first function returned */
+            p->then = NULL;
+            err = exec_enter(p->thread, entry, p->then_args);
+            if (err == LVM_OK)
+                err = exec_run(p->thread);
+        }
         if (err == LVM_ERR_YIELD)
             return GREEN_YIELD;
         if (err == LVM_ERR_BLOCK)
@@ -30,6 +45,7 @@ static void process_free(green_proc *g)
     lvm_process *p = (lvm_process *)g;
     lvm_thread_free(p->thread);
     lvm_store_free(p->store);
+    free(p->then_args);
     free(p);
 }
 
@@ -90,7 +106,30 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                      ": \"%s\" is a host function; a process runs wasm code", entry);
         goto fail;
     }
-    lvm_err err = exec_enter(p->thread, p->entry, args);
+    lvm_func *start = p->entry;
+    if (cfg && cfg->has_first) {
+        const lvm_module *mod = p->inst->module;
+        uint32_t f = cfg->first_func;
+        const lvm_functype *ft = f < mod->nfuncs ? p->inst->funcs[f]->type : NULL;
+        if (!ft || f < mod->nimported_funcs || ft->nparams || ft->nresults) {
+            lvm_diag_set(diag, LVM_ERR_INCOMPATIBLE_IMPORT, LVM_NO_OFFSET,
+                         ": function %u is not a defined () -> () function to run first", f);
+            goto fail;
+        }
+        start = p->inst->funcs[f];
+        p->then = p->entry;
+        uint32_t n = p->entry->type->nparams;
+        if (args && n) {
+            p->then_args = malloc(n * sizeof *args);
+            if (!p->then_args) {
+                lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+                goto fail;
+            }
+            memcpy(p->then_args, args, n * sizeof *args);
+        }
+        args = NULL;
+    }
+    lvm_err err = exec_enter(p->thread, start, args);
     if (err) {
         lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
         goto fail;
@@ -100,6 +139,7 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
 fail:
     lvm_thread_free(p->thread);
     lvm_store_free(p->store);
+    free(p->then_args);
     free(p);
     return NULL;
 }

@@ -21,6 +21,9 @@ typedef struct lvm_process {
     lvm_instance *inst;
     lvm_thread *thread;
     lvm_func *entry;
+    lvm_func *then;             /* the entry, while the first function
+                                   (cfg->has_first) is still running */
+    lvm_val *then_args;         /* its arguments (a copy), or NULL */
     lvm_err result;             /* LVM_OK, or the trap that ended it */
     void *user;                 /* the embedder's (e.g. the lunatic state) */
     void *wasi;                 /* this process's WASI context (fd table...),
@@ -37,6 +40,10 @@ typedef struct lvm_process_config {
     uint32_t memory_limit_pages;        /* 0: only the module's maximum */
     bool entry_is_table_slot;           /* run table 0's element table_slot */
     uint32_t table_slot;                /* instead of the export `entry` */
+    bool has_first;                     /* before the entry, run function */
+    uint32_t first_func;                /* first_func of the instance (an
+                                           index of the module; () -> ()),
+                                           e.g. __wasm_call_ctors */
     char *backtrace;                    /* if spawning fails with a trap (in */
     size_t backtrace_size;              /* the start function): its frames */
 } lvm_process_config;
@@ -44,14 +51,18 @@ typedef struct lvm_process_config {
 /* Instantiate m in a fresh store (imports through l) and spawn a process
  * that calls the export `entry` (or, with cfg->entry_is_table_slot, the
  * function in element table_slot of table 0: how lunatic spawns a closure)
- * with args (NULL: it takes none).  The spawner passes a context - a first
- * message, a channel - through cfg->user.  Detaching is releasing the
- * spawner's reference; joining is green_join on p->g.  The
+ * with args (NULL: it takes none).  With cfg->has_first it first calls
+ * function first_func of the new instance, on the process like the entry
+ * (it may yield and block); the entry runs when it returns, and a trap in
+ * it ends the process with that trap.  The spawner passes a context - a
+ * first message, a channel - through cfg->user.  Detaching is releasing
+ * the spawner's reference; joining is green_join on p->g.  The
  * caller receives one reference (lvm_process_release).  On failure returns
  * NULL with diag: LVM_ERR_UNKNOWN_EXPORT if there is no such function,
  * LVM_ERR_INCOMPATIBLE_IMPORT ("entry ...") if it takes parameters and
- * args is NULL, else the instantiation's error.  Results, if any, are left
- * in p->thread->stack[0..] when it ends.
+ * args is NULL or first_func is not a defined () -> () function, else the
+ * instantiation's error.  Results, if any, are left in
+ * p->thread->stack[0..] when it ends.
  * Host functions of l may live in any store that outlives the process. */
 lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                                const char *entry, const lvm_val *args,

@@ -5,10 +5,14 @@
  * ends (ABI 2.5); registration.
  *
  * A spawned child is a fresh instance of the program's module, linked
- * through the same linker as the main process, that starts at table 0's
- * element fn_index.  Its context travels as the ABI says: one message on a
- * fresh channel whose only sender is dropped at once, so the child's
- * receiver 0 yields the context and then reports "closed".
+ * through the same linker as the main process, that runs the module's
+ * constructors (__wasm_call_ctors, ABI 4.3 step 6 and D10: without them
+ * getenv, args and preopens do not work in a C or Rust child) and then
+ * table 0's element fn_index (the decoder found the constructors once,
+ * when it loaded the module: a spawn costs no scan).  Its context travels
+ * as the ABI says: one message on a fresh channel whose only sender is
+ * dropped at once, so the child's receiver 0 yields the context and then
+ * reports "closed".
  *
  * Blocking calls (join, sleep_ms, yield_) are restartable: they register
  * the process as a waiter and return LVM_ERR_BLOCK with nothing changed,
@@ -253,17 +257,19 @@ static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
     }
     green_chan_send(ch, NULL, msg);         /* a fresh one-slot channel: room */
     green_chan_drop_sender(ch);
-    lun_table_add(&cp->receivers, (lun_res){ LUN_RECEIVER, ch });
+    lun_table_add(&cp->receivers, (lun_res){ .kind = LUN_RECEIVER, .chan = ch });
 
     wasi_ctx *parent = lvm_process_self() && lvm_process_self()->wasi ? lvm_process_self()->wasi
                                                                          : rt->cfg.wasi;
     /* Set before the spawn: the child may end before lvm_process_spawn
      * returns, and its exit hook frees the context and cp. */
     cp->wasi = wasi_ctx_new_child(parent);
+    uint32_t ctors = lvm_module_ctors(rt->cfg.module);
     lvm_process_config pc = {
         .thread = rt->cfg.thread, .user = cp, .on_exit = child_exited,
         .memory_limit_pages = rt->cfg.memory_limit_pages,
         .entry_is_table_slot = true, .table_slot = fn_index,
+        .has_first = ctors != UINT32_MAX, .first_func = ctors,
         .wasi = cp->wasi,
     };
     lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
