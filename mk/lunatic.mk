@@ -38,3 +38,21 @@ tests/lunatic/guests/mod_ctors.wasm: $(MOD_CTORS_OBJ)
 
 tests/lunatic/guests/mod_ctors_stripped.wasm: $(MOD_CTORS_OBJ)
 	$(WASM_CC) $(LUNATIC_WASM_LINK) -Wl,--strip-all -o $@ $<
+
+# Rust guests.  Each tests/lunatic/guests/rs_NAME.rs is a one-file Rust
+# std program (no Cargo, no crates) that includes lunatic_rs.rs, the
+# essentials of the `lunatic` crate 0.3.10.  It is built twice:
+# rs_NAME.wasm without DWARF but with the `name` section (backtraces, and
+# how lvm finds __wasm_call_ctors, ABI D10), rs_NAME_stripped.wasm with
+# no custom section at all (D10's fallback: the first call in _start).
+# WASM_RUSTC is Debian's rustc (mk/wasi.mk).
+LUNATIC_RS := $(wildcard tests/lunatic/guests/rs_*.rs)
+LUNATIC_RUSTFLAGS := --edition 2021 --target wasm32-wasi -C opt-level=s
+
+lunatic-guests: $(LUNATIC_RS:.rs=.wasm) $(LUNATIC_RS:.rs=_stripped.wasm)
+
+tests/lunatic/guests/rs_%_stripped.wasm: tests/lunatic/guests/rs_%.rs tests/lunatic/guests/lunatic_rs.rs
+	$(WASM_RUSTC) $(LUNATIC_RUSTFLAGS) -C strip=symbols -o $@ $<
+
+tests/lunatic/guests/rs_%.wasm: tests/lunatic/guests/rs_%.rs tests/lunatic/guests/lunatic_rs.rs
+	$(WASM_RUSTC) $(LUNATIC_RUSTFLAGS) -C strip=debuginfo -o $@ $<
