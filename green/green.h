@@ -152,10 +152,13 @@ green_proc *green_self(void);
  * return GREEN_BLOCK. */
 void green_sleep(green_proc *p, uint64_t ns);
 /* Inside a run function: arrange to be woken when fd is ready (IO_READ /
- * IO_WRITE from io.h), then return GREEN_BLOCK.  Returns -errno if the fd
- * cannot be watched. */
+ * IO_WRITE from io.h), then return GREEN_BLOCK.  Any number of processes
+ * may wait on one fd, for either direction: when a direction is ready,
+ * all its waiters are woken (and retry).  Returns -errno if the fd cannot
+ * be watched. */
 int green_wait_fd(green_proc *p, int fd, unsigned interest);
-/* Forget fd before closing it (any worker may hold its registration). */
+/* Forget fd before closing it (any worker may hold its registration);
+ * processes still waiting on it are woken. */
 void green_forget_fd(green_sched *s, int fd);
 
 /* Join: if `target` has exited, returns true and *status_out is its exit

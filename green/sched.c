@@ -72,13 +72,39 @@ enum { RUNNABLE, RUNNING, NOTIFIED, PARKED, DONE };
  * reactor poll already in flight may hand back a token after its fd was
  * forgotten, and a type-stable slot makes that harmless (at worst a
  * spurious wake-up, which restartable host calls tolerate).  Go keeps its
- * pollDesc structures alive for the same reason.  The slot holds a
- * reference to the waiting process; whoever exchanges it out releases it. */
+ * pollDesc structures alive for the same reason.
+ *
+ * Each slot keeps a list of waiters per direction, each entry holding a
+ * reference to its process, under the slot's lock.  The reactor is armed
+ * with the union of the directions that have waiters; when it reports the
+ * fd, the waiters of the ready directions are all woken (they retry their
+ * syscall, and the losers register again) and the fd is re-armed for the
+ * directions still waited on, since a one-shot registration covers both.
+ * Why lists and not one waiter per fd: a socket shared by two processes
+ * (lunatic moves TCP streams between processes, ABI 5.3) has a reader and
+ * a writer, or two readers, at the same time.  With one slot the second
+ * displaced the first without waking it, a lost wake-up; waking the
+ * displaced one instead would make two readers of an idle socket wake
+ * each other forever (a busy loop).  A list per direction has neither
+ * problem, and costs one small array per fd number, kept for its next
+ * waiters, and a lock held around the epoll_ctl.  Entries of
+ * processes that have ended (woken by something else, then exited) are
+ * pruned at the next registration, so they do not pin their memory. */
+typedef struct fdwaiters {
+    green_proc **procs;         /* each entry holds a reference */
+    uint32_t n, cap;
+} fdwaiters;
+
 typedef struct fdslot {
-    _Atomic(green_proc *) proc;
+    pthread_mutex_t lock;
+    int fd;                     /* the number this slot stands for */
+    fdwaiters dir[2];           /* [0]: IO_READ, [1]: IO_WRITE */
 } fdslot;
 #define FD_CHUNK 1024
 #define FD_CHUNKS 1024          /* fds up to 1 Mi */
+/* The most waiters one reactor event wakes; any others stay registered,
+ * and the re-armed fd, still ready, reports them at the next poll. */
+#define FD_WAKE_MAX 32
 
 typedef struct worker {
     green_sched *sched;
@@ -375,6 +401,8 @@ static void run(worker *w, green_proc *p)
     }
 }
 
+static void fd_ready(green_sched *s, fdslot *slot, unsigned ready);
+
 /* Wake what the reactor and the timers report.  timeout_ns < 0: sleep
  * until something happens. */
 static void poll_events(worker *w, int64_t timeout_ns)
@@ -387,14 +415,8 @@ static void poll_events(worker *w, int64_t timeout_ns)
     if (t == 0)
         timeout_ns = 0;
     int n = io_poll(w->reactor, ev, IO_POLL_MAX, timeout_ns);
-    for (int i = 0; i < n; i++) {
-        fdslot *slot = ev[i].token;
-        green_proc *p = atomic_exchange(&slot->proc, NULL);
-        if (p) {
-            green_wake(p);
-            green_release(p);           /* the slot's reference */
-        }
-    }
+    for (int i = 0; i < n; i++)
+        fd_ready(w->sched, ev[i].token, ev[i].ready);
     void *token;
     now = io_now_ns();
     while (io_timers_pop(w->timers, now, &token)) {
@@ -555,9 +577,13 @@ void green_sched_free(green_sched *s)
     for (int i = 0; i < FD_CHUNKS; i++) {
         fdslot *chunk = atomic_load(&s->fdslots[i]);
         for (int k = 0; chunk && k < FD_CHUNK; k++) {
-            green_proc *p = atomic_exchange(&chunk[k].proc, NULL);
-            if (p)
-                green_release(p);
+            for (int d = 0; d < 2; d++) {
+                fdwaiters *q = &chunk[k].dir[d];
+                for (uint32_t j = 0; j < q->n; j++)
+                    green_release(q->procs[j]);
+                free(q->procs);
+            }
+            pthread_mutex_destroy(&chunk[k].lock);
         }
     }
     for (int i = 0; i < s->nworkers; i++) {
@@ -666,41 +692,151 @@ static fdslot *fd_slot(green_sched *s, int fd)
         fdslot *fresh = calloc(FD_CHUNK, sizeof *fresh);
         if (!fresh)
             return NULL;
-        if (atomic_compare_exchange_strong(chunkp, &chunk, fresh))
+        for (int k = 0; k < FD_CHUNK; k++) {
+            pthread_mutex_init(&fresh[k].lock, NULL);
+            fresh[k].fd = fd / FD_CHUNK * FD_CHUNK + k;
+        }
+        if (atomic_compare_exchange_strong(chunkp, &chunk, fresh)) {
             chunk = fresh;
-        else
-            free(fresh);                /* another thread won; chunk is its */
+        } else {                        /* another thread won; chunk is its */
+            for (int k = 0; k < FD_CHUNK; k++)
+                pthread_mutex_destroy(&fresh[k].lock);
+            free(fresh);
+        }
     }
     return &chunk[fd % FD_CHUNK];
 }
 
+/* The directions that have waiters (slot locked). */
+static unsigned slot_interest(const fdslot *slot)
+{
+    return (slot->dir[0].n ? IO_READ : 0u) | (slot->dir[1].n ? IO_WRITE : 0u);
+}
+
+/* Add p to q unless it is there already (slot locked).  Entries of
+ * processes that have ended are dropped on the way. */
+static bool waiters_add(fdwaiters *q, green_proc *p)
+{
+    bool present = false;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < q->n; i++) {
+        green_proc *x = q->procs[i];
+        if (x != p && atomic_load(&x->state) == DONE) {
+            green_release(x);
+            continue;
+        }
+        present |= x == p;
+        q->procs[k++] = x;
+    }
+    q->n = k;
+    if (present)
+        return true;
+    if (q->n == q->cap) {
+        uint32_t cap = q->cap ? 2 * q->cap : 2;
+        green_proc **v = realloc(q->procs, cap * sizeof *v);
+        if (!v)
+            return false;
+        q->procs = v;
+        q->cap = cap;
+    }
+    green_retain(p);
+    q->procs[q->n++] = p;
+    return true;
+}
+
+/* Take p out of q, if it is there (slot locked). */
+static void waiters_remove(fdwaiters *q, green_proc *p)
+{
+    for (uint32_t i = 0; i < q->n; i++) {
+        if (q->procs[i] == p) {
+            q->procs[i] = q->procs[--q->n];
+            green_release(p);
+            return;
+        }
+    }
+}
+
+/* Move up to max waiters of the directions in `dirs` out of the slot into
+ * out[] (slot locked); the references go with them. */
+static int waiters_take(fdslot *slot, unsigned dirs, green_proc **out, int max)
+{
+    int n = 0;
+    for (int d = 0; d < 2; d++) {
+        fdwaiters *q = &slot->dir[d];
+        if (dirs & (d ? IO_WRITE : IO_READ))
+            while (q->n && n < max)
+                out[n++] = q->procs[--q->n];
+    }
+    return n;
+}
+
+static void wake_and_release(green_proc **v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        green_wake(v[i]);
+        green_release(v[i]);
+    }
+}
+
+/* The reactor reported the slot's fd (on the worker whose reactor it is):
+ * wake the waiters of the ready directions, re-arm for the others.  The
+ * event may be stale (its fd forgotten since, even reused): then at worst
+ * someone wakes for nothing. */
+static void fd_ready(green_sched *s, fdslot *slot, unsigned ready)
+{
+    green_proc *woken[FD_WAKE_MAX];
+    pthread_mutex_lock(&slot->lock);
+    int n = waiters_take(slot, ready, woken, FD_WAKE_MAX);
+    unsigned rest = slot_interest(slot);
+    if (rest && io_wait_fd(fd_reactor(s, slot->fd), slot->fd, rest, slot) != 0) {
+        /* Cannot re-arm (the fd was closed under us): wake them all so
+         * that they retry and see the error themselves. */
+        wake_and_release(woken, n);
+        n = waiters_take(slot, IO_READ | IO_WRITE, woken, FD_WAKE_MAX);
+    }
+    pthread_mutex_unlock(&slot->lock);
+    wake_and_release(woken, n);
+}
+
 int green_wait_fd(green_proc *p, int fd, unsigned interest)
 {
+    if (interest == 0 || (interest & ~(unsigned)(IO_READ | IO_WRITE)) != 0)
+        return -EINVAL;
     fdslot *slot = fd_slot(p->sched, fd);
     if (!slot)
         return fd < 0 ? -EBADF : -ENOMEM;
-    green_retain(p);
-    green_proc *old = atomic_exchange(&slot->proc, p);
-    if (old)
-        green_release(old);
-    int err = io_wait_fd(fd_reactor(p->sched, fd), fd, interest, slot);
-    if (err) {
-        old = atomic_exchange(&slot->proc, NULL);
-        if (old)
-            green_release(old);
-    }
+    pthread_mutex_lock(&slot->lock);
+    int err = 0;
+    for (int d = 0; d < 2 && !err; d++)
+        if ((interest & (d ? IO_WRITE : IO_READ)) && !waiters_add(&slot->dir[d], p))
+            err = -ENOMEM;
+    if (!err)
+        err = io_wait_fd(fd_reactor(p->sched, fd), fd, slot_interest(slot), slot);
+    if (err)
+        for (int d = 0; d < 2; d++)
+            if (interest & (d ? IO_WRITE : IO_READ))
+                waiters_remove(&slot->dir[d], p);
+    pthread_mutex_unlock(&slot->lock);
     return err;
 }
 
+/* The fd is about to be closed: nobody may stay registered on it.  Its
+ * waiters (if any: normally the closer holds the last reference, and no
+ * one waits) are woken to retry rather than hang. */
 void green_forget_fd(green_sched *s, int fd)
 {
     fdslot *slot = fd_slot(s, fd);
     if (!slot)
         return;
+    green_proc *woken[FD_WAKE_MAX];
+    int n;
+    pthread_mutex_lock(&slot->lock);
     io_cancel_fd(fd_reactor(s, fd), fd);
-    green_proc *p = atomic_exchange(&slot->proc, NULL);
-    if (p)
-        green_release(p);
+    do {
+        n = waiters_take(slot, IO_READ | IO_WRITE, woken, FD_WAKE_MAX);
+        wake_and_release(woken, n);
+    } while (n == FD_WAKE_MAX);
+    pthread_mutex_unlock(&slot->lock);
 }
 
 bool green_join(green_proc *self, green_proc *target, int *status_out)

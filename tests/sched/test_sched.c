@@ -4,13 +4,16 @@
  * preemption.  Every test has a timeout: a hang is a failure.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "green.h"
 #include "chan.h"
+#include "io.h"
 #include "process.h"
 #include "exec.h"
 #include "wat.h"
@@ -250,6 +253,123 @@ Test(sched, cancel_reclaims_a_blocked_process, .timeout = 10)
     cr_assert_eq(cancelled, 1);
     green_chan_drop_sender(ch);
     green_chan_drop_receiver(ch);
+}
+
+/* }====== */
+
+/* {====== fd waits */
+
+/* The fd travels in ptr, which is set before the process can run. */
+static int fd_of(cproc *c)
+{
+    return (int)(intptr_t)c->ptr;
+}
+
+/* Reads one byte from its fd (non-blocking), waiting for IO_READ. */
+static green_step fd_reader(green_proc *g)
+{
+    cproc *c = (cproc *)g;
+    char b;
+    if (recv(fd_of(c), &b, 1, MSG_DONTWAIT) == 1) {
+        atomic_fetch_add(c->counter, 1);
+        return GREEN_EXIT;
+    }
+    cr_assert_eq(green_wait_fd(g, fd_of(c), IO_READ), 0);
+    return GREEN_BLOCK;
+}
+
+/* Fills its fd's send buffer, then waits for IO_WRITE and writes once more. */
+static green_step fd_writer(green_proc *g)
+{
+    cproc *c = (cproc *)g;
+    static const char chunk[4096];
+    if (c->b == 0) {
+        while (send(fd_of(c), chunk, sizeof chunk, MSG_DONTWAIT) > 0)
+            ;
+        c->b = 1;
+    } else if (send(fd_of(c), chunk, 1, MSG_DONTWAIT) == 1) {
+        atomic_fetch_add(c->counter, 1);
+        return GREEN_EXIT;
+    }
+    cr_assert_eq(green_wait_fd(g, fd_of(c), IO_WRITE), 0);
+    return GREEN_BLOCK;
+}
+
+static cproc *fd_proc(green_sched *s, green_run_fn fn, int fd, atomic_long *counter)
+{
+    return cspawn(s, fn, counter, (void *)(intptr_t)fd);
+}
+
+static void wait_parked(cproc *c)
+{
+    while (!green_parked(&c->g))
+        usleep(1000);
+}
+
+/* Two processes read one socket: data for both wakes both (one waiter
+ * per fd used to displace the other, which then slept forever). */
+Test(sched, two_readers_of_one_fd_both_wake, .timeout = 10)
+{
+    green_sched *s = start(2);
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    atomic_long done = 0;
+    cproc *r1 = fd_proc(s, fd_reader, sv[0], &done);
+    wait_parked(r1);
+    cproc *r2 = fd_proc(s, fd_reader, sv[0], &done);
+    wait_parked(r2);
+    cr_assert_eq(write(sv[1], "xy", 2), 2);
+    green_release(&r1->g);
+    green_release(&r2->g);
+    finish(s);
+    cr_assert_eq(done, 2);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* A reader and a writer of one socket: each direction wakes its own
+ * waiter, and the fd stays armed for the other. */
+Test(sched, reader_and_writer_of_one_fd, .timeout = 10)
+{
+    green_sched *s = start(1);
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    atomic_long read_done = 0, write_done = 0;
+    cproc *w = fd_proc(s, fd_writer, sv[0], &write_done);
+    wait_parked(w);
+    cproc *r = fd_proc(s, fd_reader, sv[0], &read_done);
+    wait_parked(r);
+    cr_assert_eq(write(sv[1], "x", 1), 1);      /* the reader's turn */
+    while (atomic_load(&read_done) == 0)
+        usleep(1000);
+    cr_assert(green_parked(&w->g));
+    char buf[65536];
+    while (recv(sv[1], buf, sizeof buf, MSG_DONTWAIT) > 0)
+        ;                                       /* then the writer's */
+    green_release(&r->g);
+    green_release(&w->g);
+    finish(s);
+    cr_assert_eq(write_done, 1);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Forgetting an fd wakes whoever still waits on it. */
+Test(sched, forget_fd_wakes_its_waiters, .timeout = 10)
+{
+    green_sched *s = start(1);
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    atomic_long done = 0;
+    cproc *r = fd_proc(s, fd_reader, sv[0], &done);
+    wait_parked(r);
+    green_forget_fd(s, sv[0]);
+    cr_assert_eq(write(sv[1], "x", 1), 1);      /* its retry finds this */
+    green_release(&r->g);
+    finish(s);
+    cr_assert_eq(done, 1);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 /* }====== */
