@@ -235,6 +235,12 @@ int io_set_nonblock_cloexec(int fd);
  * -EADDRNOTAVAIL (no interface has that address), -EACCES (port < 1024). */
 int io_tcp_listen(const char *host, uint16_t port, int backlog);
 
+/* io_tcp_listen_addr is io_tcp_listen for an address already in binary
+ * form (a sockaddr_in or sockaddr_in6 of `len` bytes): for callers that
+ * get raw address octets rather than text.  Same flags, same errors
+ * (-EAFNOSUPPORT for a family the OS lacks). */
+int io_tcp_listen_addr(const struct sockaddr *sa, socklen_t len, int backlog);
+
 /* io_tcp_connect starts a connection to `host`:`port` and returns the
  * socket at once, usually before the handshake has finished: a non-blocking
  * connect() answers EINPROGRESS, which is success-so-far.  (EINTR is
@@ -248,6 +254,10 @@ int io_tcp_listen(const char *host, uint16_t port, int backlog);
  * A refusal may also be reported at once (-ECONNREFUSED) on some systems.
  * Returns the fd or -errno. */
 int io_tcp_connect(const char *host, uint16_t port);
+
+/* io_tcp_connect_addr is io_tcp_connect for a binary address, as
+ * io_tcp_listen_addr. */
+int io_tcp_connect_addr(const struct sockaddr *sa, socklen_t len);
 
 /* io_tcp_connect_result reads and clears the socket's pending error
  * (getsockopt SO_ERROR): 0 once a connect has succeeded, else -errno such

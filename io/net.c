@@ -118,24 +118,43 @@ static int parse_addr(const char *host, uint16_t port, struct sockaddr_storage *
     return -EINVAL;
 }
 
+int io_tcp_listen_addr(const struct sockaddr *sa, socklen_t len, int backlog)
+{
+    int fd = new_tcp_socket(sa->sa_family);
+    if (fd < 0)
+        return fd;
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, sa, len) < 0 || listen(fd, backlog) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
 int io_tcp_listen(const char *host, uint16_t port, int backlog)
 {
     struct sockaddr_storage ss;
     int len = parse_addr(host, port, &ss);
     if (len < 0)
         return len;
-    int fd = new_tcp_socket(ss.ss_family);
+    return io_tcp_listen_addr((struct sockaddr *)&ss, (socklen_t)len, backlog);
+}
+
+int io_tcp_connect_addr(const struct sockaddr *sa, socklen_t len)
+{
+    int fd = new_tcp_socket(sa->sa_family);
     if (fd < 0)
         return fd;
-    int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0 ||
-        listen(fd, backlog) < 0) {
-        int e = -errno;
-        close(fd);
-        return e;
-    }
-    return fd;
+    /* 0: connected already (possible on loopback).  EINPROGRESS: the
+     * handshake goes on in the kernel; writability will say when it is
+     * over.  EINTR: the same, per POSIX connect(). */
+    if (connect(fd, sa, len) == 0 || errno == EINPROGRESS || errno == EINTR)
+        return fd;
+    int e = -errno;
+    close(fd);
+    return e;
 }
 
 int io_tcp_connect(const char *host, uint16_t port)
@@ -144,18 +163,7 @@ int io_tcp_connect(const char *host, uint16_t port)
     int len = parse_addr(host, port, &ss);
     if (len < 0)
         return len;
-    int fd = new_tcp_socket(ss.ss_family);
-    if (fd < 0)
-        return fd;
-    /* 0: connected already (possible on loopback).  EINPROGRESS: the
-     * handshake goes on in the kernel; writability will say when it is
-     * over.  EINTR: the same, per POSIX connect(). */
-    if (connect(fd, (struct sockaddr *)&ss, (socklen_t)len) == 0 ||
-        errno == EINPROGRESS || errno == EINTR)
-        return fd;
-    int e = -errno;
-    close(fd);
-    return e;
+    return io_tcp_connect_addr((struct sockaddr *)&ss, (socklen_t)len);
 }
 
 int io_tcp_connect_result(int fd)
