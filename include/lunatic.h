@@ -69,6 +69,55 @@ LUNATIC_IMPORT(receiver_serialize) uint32_t lunatic_receiver_serialize(uint32_t 
 LUNATIC_IMPORT(sender_deserialize) uint32_t lunatic_sender_deserialize(uint32_t index);
 LUNATIC_IMPORT(receiver_deserialize) uint32_t lunatic_receiver_deserialize(uint32_t index);
 
+/* ---- networking ------------------------------------------------------ */
+
+/* These return an io code: 0 ok, else 1..20 (ABI 6.1: 1 NotFound,
+ * 2 PermissionDenied, 3 ConnectionRefused, 4 ConnectionReset,
+ * 5 ConnectionAborted, 6 NotConnected, 7 AddrInUse, 8 AddrNotAvailable,
+ * 9 BrokenPipe, 10 AlreadyExists, 11 WouldBlock, 12 InvalidInput,
+ * 14 TimedOut, 16 Interrupted, 20 Other).  Out-values are 0 on error.
+ * Addresses are raw octets in network order: addr_len 4 (IPv4) or 16
+ * (IPv6), any other length gives 12. */
+/* Listen on addr:port (SO_REUSEADDR, backlog 128); the id goes to *listener. */
+LUNATIC_IMPORT(tcp_bind) uint32_t lunatic_tcp_bind(const uint8_t *addr, uint32_t addr_len, uint32_t port,
+                                                  uint32_t *listener);
+/* Wait for a connection; the new stream id goes to *stream. */
+LUNATIC_IMPORT(tcp_accept) uint32_t lunatic_tcp_accept(uint32_t listener, uint32_t *stream);
+/* Connect (waiting for the handshake); the stream id goes to *stream. */
+LUNATIC_IMPORT(tcp_connect) uint32_t lunatic_tcp_connect(const uint8_t *addr, uint32_t addr_len,
+                                                        uint32_t port, uint32_t *stream);
+/* One vectored read into `count` {ptr, len} buffers (the WASI iovec
+ * layout), waiting until at least one byte or end of file; *nread 0 with
+ * code 0 is end of file. */
+LUNATIC_IMPORT(tcp_read_vectored) uint32_t lunatic_tcp_read_vectored(uint32_t stream, const void *iovs,
+                                                                    uint32_t count, uint32_t *nread);
+/* One vectored write, waiting while there is no room; may be short. */
+LUNATIC_IMPORT(tcp_write_vectored) uint32_t lunatic_tcp_write_vectored(uint32_t stream, const void *iovs,
+                                                                      uint32_t count, uint32_t *nwritten);
+/* Nothing to flush: 0 for a valid stream. */
+LUNATIC_IMPORT(tcp_flush) uint32_t lunatic_tcp_flush(uint32_t stream);
+/* Drop this process's reference (the socket closes with the last one);
+ * unknown ids are ignored. */
+LUNATIC_IMPORT(close_tcp_listener) void lunatic_close_tcp_listener(uint32_t listener);
+LUNATIC_IMPORT(close_tcp_stream) void lunatic_close_tcp_stream(uint32_t stream);
+/* Move sockets in messages, as sender_serialize/sender_deserialize do. */
+LUNATIC_IMPORT(tcp_stream_serialize) uint32_t lunatic_tcp_stream_serialize(uint32_t stream);
+LUNATIC_IMPORT(tcp_stream_deserialize) uint32_t lunatic_tcp_stream_deserialize(uint32_t index);
+LUNATIC_IMPORT(tcp_listener_serialize) uint32_t lunatic_tcp_listener_serialize(uint32_t listener);
+LUNATIC_IMPORT(tcp_listener_deserialize) uint32_t lunatic_tcp_listener_deserialize(uint32_t index);
+/* Look up "host:port" (or "[v6]:port"), waiting for DNS; the addresses go
+ * to a resolver whose id goes to *resolver.  12 for a missing or bad
+ * port, 20 if the lookup fails.  The name must be UTF-8. */
+LUNATIC_IMPORT(resolve) uint32_t lunatic_resolve(const char *name, uint32_t name_len, uint32_t *resolver);
+/* The next address: its octets to addr (16 bytes of room), 4 or 16 to
+ * *len, the port to *port, and for IPv6 only *flowinfo and *scope_id.
+ * 0, or 1 when there are no more. */
+LUNATIC_IMPORT(resolve_next) uint32_t lunatic_resolve_next(uint32_t resolver, uint8_t *addr, uint32_t *len,
+                                                          uint16_t *port, uint32_t *flowinfo,
+                                                          uint32_t *scope_id);
+/* Drop a resolver; unknown ids are ignored. */
+LUNATIC_IMPORT(remove_resolver) void lunatic_remove_resolver(uint32_t resolver);
+
 /* ---- helpers --------------------------------------------------------- */
 
 /* Receive the next message on `receiver` into a malloc'ed buffer (the

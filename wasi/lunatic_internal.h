@@ -1,12 +1,12 @@
 /*
- * lunatic_internal.h - what lunatic_process.c and lunatic_message.c share:
- * the per-process state with its resource tables (ABI 1.4), the movable
- * resources, messages, and the trap helper.
+ * lunatic_internal.h - what the lunatic_*.c files share: the per-process
+ * state with its resource tables (ABI 1.4), the movable resources,
+ * messages, and the trap helper.
  *
  * Resources that may travel in messages (ABI 5.3) are one tagged value,
- * lun_res.  Today a channel end; a TCP stream or listener is one more kind
- * with its own reference-counted socket, and the same table, serialize and
- * deserialize code serves it.
+ * lun_res: a channel end, or a TCP stream or listener (a reference to a
+ * reference-counted socket, lunatic_net.c).  The same table, serialize
+ * and deserialize code serves every kind.
  *
  * Threads: a process's tables are touched only by its own host calls and
  * by its on_exit hook, both on the worker running that process, so they
@@ -25,14 +25,19 @@ typedef enum lun_kind {
     LUN_NONE = 0,               /* an empty slot (closed, or taken) */
     LUN_SENDER,
     LUN_RECEIVER,
-    /* LUN_TCP_STREAM, LUN_TCP_LISTENER: later, same scheme */
+    LUN_TCP_STREAM,
+    LUN_TCP_LISTENER,
     LUN_KINDS
 } lun_kind;
+
+/* A socket shared by every reference to it (lunatic_net.c). */
+typedef struct lun_sock lun_sock;
 
 /* One reference to a host object. */
 typedef struct lun_res {
     lun_kind kind;
     green_chan *chan;           /* LUN_SENDER, LUN_RECEIVER */
+    lun_sock *sock;             /* LUN_TCP_STREAM, LUN_TCP_LISTENER */
 } lun_res;
 
 /* A table of resources of one kind: ids are indices, from 0, never
@@ -71,6 +76,15 @@ typedef struct lun_proc {
     bool yielded;               /* yield_: the retry after the yield */
     bool sleeping;              /* sleep_ms: waiting for sleep_until */
     uint64_t sleep_until;       /* monotonic ns */
+    /* ABI 6, networking (lunatic_net.c).  Ids of the three tables are
+     * independent; resolvers never travel.  `connecting` and `dns` are
+     * the state a blocked tcp_connect or resolve keeps for its retry;
+     * lun_net_cleanup releases all of it. */
+    lun_table tcp_streams, tcp_listeners;
+    struct lun_resolver **resolvers;    /* NULL: removed */
+    uint32_t nresolvers, capresolvers;
+    struct lun_connect *connecting;     /* tcp_connect in progress */
+    struct lun_dns_job *dns;            /* resolve waiting for the pool */
     struct lun_proc *prev, *next;   /* the runtime's list */
 } lun_proc;
 
@@ -93,6 +107,18 @@ uint32_t lun_table_add(lun_table *t, lun_res r);       /* UINT32_MAX: no memory 
 lun_res *lun_table_get(lun_table *t, uint32_t id);      /* NULL if unknown */
 void lun_res_drop(lun_res *r);                          /* and empty it */
 void lun_table_free(lun_table *t);
+/* The caller's table of movable resources of that kind. */
+lun_table *lun_table_of(lun_proc *lp, lun_kind kind);
+
+/* The host functions X_serialize(id) -> index and X_deserialize(index)
+ * -> id for every movable kind (ABI 5.3; traps as D5 says). */
+lvm_err lun_serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn);
+lvm_err lun_deserialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn);
+
+/* Sockets (lunatic_net.c): one more reference, or one fewer (the last
+ * closes it). */
+void lun_sock_retain(lun_sock *s);
+void lun_sock_release(lun_sock *s);
 
 lun_msg *lun_msg_new(lun_proc *lp, const uint8_t *bytes, uint32_t len);
 void lun_msg_free(void *msg);                           /* drops its resources */

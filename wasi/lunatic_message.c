@@ -11,7 +11,9 @@
  * message; the receiver's X_deserialize(index) takes entry `index` of its
  * last received message into its own table.  A resource never taken is
  * dropped with the message, so every reference is counted exactly once:
- * in a table, in a pending list, or in a message.
+ * in a table, in a pending list, or in a message.  TCP streams and
+ * listeners (lunatic_net.c) travel the same way: their host functions
+ * call lun_serialize and lun_deserialize below.
  */
 #include "lunatic_internal.h"
 
@@ -24,10 +26,13 @@ void lun_res_drop(lun_res *r)
     switch (r->kind) {
     case LUN_SENDER:   green_chan_drop_sender(r->chan); break;
     case LUN_RECEIVER: green_chan_drop_receiver(r->chan); break;
+    case LUN_TCP_STREAM:
+    case LUN_TCP_LISTENER: lun_sock_release(r->sock); break;
     default: break;
     }
     r->kind = LUN_NONE;
     r->chan = NULL;
+    r->sock = NULL;
 }
 
 /* A new reference to the object r refers to. */
@@ -37,6 +42,8 @@ static lun_res res_copy(const lun_res *r)
         green_chan_add_sender(r->chan);
     else if (r->kind == LUN_RECEIVER)
         green_chan_add_receiver(r->chan);
+    else if (r->kind == LUN_TCP_STREAM || r->kind == LUN_TCP_LISTENER)
+        lun_sock_retain(r->sock);
     return *r;
 }
 
@@ -57,6 +64,27 @@ uint32_t lun_table_add(lun_table *t, lun_res r)
 lun_res *lun_table_get(lun_table *t, uint32_t id)
 {
     return id < t->len && t->slots[id].kind != LUN_NONE ? &t->slots[id] : NULL;
+}
+
+lun_table *lun_table_of(lun_proc *lp, lun_kind kind)
+{
+    switch (kind) {
+    case LUN_SENDER:       return &lp->senders;
+    case LUN_RECEIVER:     return &lp->receivers;
+    case LUN_TCP_STREAM:   return &lp->tcp_streams;
+    case LUN_TCP_LISTENER: return &lp->tcp_listeners;
+    default:               return NULL;
+    }
+}
+
+/* For trap messages. */
+static const char *kind_name(lun_kind kind)
+{
+    static const char *const names[LUN_KINDS] = {
+        [LUN_SENDER] = "sender", [LUN_RECEIVER] = "receiver",
+        [LUN_TCP_STREAM] = "tcp stream", [LUN_TCP_LISTENER] = "tcp listener",
+    };
+    return kind > LUN_NONE && kind < LUN_KINDS ? names[kind] : "resource";
 }
 
 void lun_table_free(lun_table *t)
@@ -147,13 +175,13 @@ static lvm_err lun_channel(lvm_hostcall *call, lvm_val *ar)
     green_chan *c = green_chan_new(bound > LUN_MAX_BOUND ? LUN_MAX_BOUND : bound, lun_msg_free);
     if (!c)
         return LVM_ERR_NO_MEMORY;
-    uint32_t sid = lun_table_add(&lp->senders, (lun_res){ LUN_SENDER, c });
+    uint32_t sid = lun_table_add(&lp->senders, (lun_res){ .kind = LUN_SENDER, .chan = c });
     if (sid == UINT32_MAX) {
         green_chan_drop_sender(c);
         green_chan_drop_receiver(c);
         return LVM_ERR_NO_MEMORY;
     }
-    uint32_t rid = lun_table_add(&lp->receivers, (lun_res){ LUN_RECEIVER, c });
+    uint32_t rid = lun_table_add(&lp->receivers, (lun_res){ .kind = LUN_RECEIVER, .chan = c });
     if (rid == UINT32_MAX)
         return LVM_ERR_NO_MEMORY;           /* the sender entry stays: it is valid */
     wasi_store_u32(&m, out, rid);
@@ -267,13 +295,13 @@ static lvm_err lun_close_receiver(lvm_hostcall *call, lvm_val *ar)
 }
 
 /* X_serialize(id) -> index in the pending list. */
-static lvm_err serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
+lvm_err lun_serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
 {
     SELF(fn);
     uint32_t id = ar[0].i32;
-    lun_res *r = lun_table_get(kind == LUN_SENDER ? &lp->senders : &lp->receivers, id);
+    lun_res *r = lun_table_get(lun_table_of(lp, kind), id);
     if (!r)
-        return lun_trap(fn, "unknown %s id %u (ABI D5)", kind == LUN_SENDER ? "sender" : "receiver", id);
+        return lun_trap(fn, "unknown %s id %u (ABI D5)", kind_name(kind), id);
     if (lp->npending == lp->cappending) {
         uint32_t cap = lp->cappending ? 2 * lp->cappending : 4;
         lun_res *p = realloc(lp->pending, cap * sizeof *p);
@@ -289,7 +317,7 @@ static lvm_err serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const c
 
 /* X_deserialize(index) -> new id; each index of the last message can be
  * taken once, and only as its own kind (ABI 5.3, D5). */
-static lvm_err deserialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
+lvm_err lun_deserialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
 {
     SELF(fn);
     uint32_t index = ar[0].i32;
@@ -303,30 +331,31 @@ static lvm_err deserialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const
         return lun_trap(fn, "index %u was already taken (ABI D5)", index);
     if (r->kind != kind)
         return lun_trap(fn, "index %u holds a resource of another kind (ABI D5)", index);
-    uint32_t id = lun_table_add(kind == LUN_SENDER ? &lp->senders : &lp->receivers, *r);
+    uint32_t id = lun_table_add(lun_table_of(lp, kind), *r);
     if (id == UINT32_MAX)
         return LVM_ERR_NO_MEMORY;
     r->kind = LUN_NONE;                     /* moved into the table */
     r->chan = NULL;
+    r->sock = NULL;
     ar[0].i32 = id;
     return LVM_OK;
 }
 
 static lvm_err lun_sender_serialize(lvm_hostcall *c, lvm_val *ar)
 {
-    return serialize(c, ar, LUN_SENDER, "sender_serialize");
+    return lun_serialize(c, ar, LUN_SENDER, "sender_serialize");
 }
 static lvm_err lun_receiver_serialize(lvm_hostcall *c, lvm_val *ar)
 {
-    return serialize(c, ar, LUN_RECEIVER, "receiver_serialize");
+    return lun_serialize(c, ar, LUN_RECEIVER, "receiver_serialize");
 }
 static lvm_err lun_sender_deserialize(lvm_hostcall *c, lvm_val *ar)
 {
-    return deserialize(c, ar, LUN_SENDER, "sender_deserialize");
+    return lun_deserialize(c, ar, LUN_SENDER, "sender_deserialize");
 }
 static lvm_err lun_receiver_deserialize(lvm_hostcall *c, lvm_val *ar)
 {
-    return deserialize(c, ar, LUN_RECEIVER, "receiver_deserialize");
+    return lun_deserialize(c, ar, LUN_RECEIVER, "receiver_deserialize");
 }
 
 const wasi_import lun_message_imports[] = {
