@@ -25,11 +25,22 @@ typedef struct link_entry {
 struct lvm_linker {
     link_entry *v;
     size_t n, cap;
+    const lvm_linker *parent;   /* where lookups go on; NULL: nowhere */
 };
 
 lvm_linker *lvm_linker_new(void)
 {
     return calloc(1, sizeof(lvm_linker));
+}
+
+/* Rejected: copying the parent's entries into each child, which costs a
+ * hundred host-function names per spawn_from_module for nothing. */
+lvm_linker *lvm_linker_new_child(const lvm_linker *parent)
+{
+    lvm_linker *l = lvm_linker_new();
+    if (l)
+        l->parent = parent;
+    return l;
 }
 
 void lvm_linker_free(lvm_linker *l)
@@ -87,30 +98,42 @@ lvm_err lvm_linker_define(lvm_linker *l, const char *module, const char *name, l
 
 lvm_err lvm_linker_define_instance(lvm_linker *l, const char *module, lvm_instance *inst)
 {
+    return lvm_linker_define_exports(l, module, strlen(module), inst, 0xf);
+}
+
+lvm_err lvm_linker_define_exports(lvm_linker *l, const char *module, size_t module_len,
+                                  lvm_instance *inst, unsigned kinds)
+{
     const lvm_module *m = inst->module;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const decode_export *x = &m->exports[i];
+        if (!(kinds & 1u << x->kind))
+            continue;
         lvm_extern ext;
         lvm_instance_export_n(inst, x->name, x->name_len, &ext);
-        lvm_err err = define_n(l, module, strlen(module), x->name, x->name_len, ext);
+        lvm_err err = define_n(l, module, module_len, x->name, x->name_len, ext);
         if (err)
             return err;
     }
     return LVM_OK;
 }
 
-/* Later definitions shadow earlier ones, so search from the end.  A linear
- * scan: instantiation of many processes of one program will resolve its
- * imports once and reuse the result, so this is off the spawn path. */
+/* Later definitions shadow earlier ones, so search from the end, and a
+ * linker's own entries shadow its parent's.  A linear scan: instantiation
+ * of many processes of one program will resolve its imports once and
+ * reuse the result, so this is off the spawn path. */
 static bool lookup_n(const lvm_linker *l, const char *module, size_t module_len,
                      const char *name, size_t name_len, lvm_extern *out)
 {
-    for (size_t i = l->n; i > 0; i--) {
-        const link_entry *e = &l->v[i - 1];
-        if (e->name_len == name_len && e->module_len == module_len &&
-            memcmp(e->name, name, name_len) == 0 && memcmp(e->module, module, module_len) == 0) {
-            *out = e->ext;
-            return true;
+    for (; l; l = l->parent) {
+        for (size_t i = l->n; i > 0; i--) {
+            const link_entry *e = &l->v[i - 1];
+            if (e->name_len == name_len && e->module_len == module_len &&
+                memcmp(e->name, name, name_len) == 0 &&
+                memcmp(e->module, module, module_len) == 0) {
+                *out = e->ext;
+                return true;
+            }
         }
     }
     return false;

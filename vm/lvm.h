@@ -161,11 +161,19 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta);
 /* ---- linking ---------------------------------------------------------- */
 
 lvm_linker *lvm_linker_new(void);
+/* A linker whose lookups that find nothing of its own go on in parent
+ * (which must outlive it): a few definitions that shadow a big shared
+ * set, without copying it. */
+lvm_linker *lvm_linker_new_child(const lvm_linker *parent);
 void lvm_linker_free(lvm_linker *l);
 /* Define (module, name) -> ext.  A later definition of the same pair wins. */
 lvm_err lvm_linker_define(lvm_linker *l, const char *module, const char *name, lvm_extern ext);
 /* Define every export of `inst` under the module name `module`. */
 lvm_err lvm_linker_define_instance(lvm_linker *l, const char *module, lvm_instance *inst);
+/* The same for the exports whose kind is in `kinds`, a mask of
+ * 1 << LVM_EXTERN_*, under a module name given by its bytes. */
+lvm_err lvm_linker_define_exports(lvm_linker *l, const char *module, size_t module_len,
+                                  lvm_instance *inst, unsigned kinds);
 bool lvm_linker_lookup(const lvm_linker *l, const char *module, const char *name, lvm_extern *out);
 
 /* ---- instances -------------------------------------------------------- */

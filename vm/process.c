@@ -40,6 +40,23 @@ static green_step process_run(green_proc *g)
     return GREEN_EXIT;
 }
 
+/* A limit of 0 pages: the instance's own memories must be empty and stay
+ * so.  Checked after instantiation, which is before anything runs. */
+static bool limit_to_zero(lvm_instance *inst, lvm_diag *diag)
+{
+    const lvm_module *m = inst->module;
+    for (uint32_t i = m->nimported_memories; i < m->nmemories; i++) {
+        if (inst->memories[i]->pages) {
+            lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET,
+                         ": memory %u needs %u pages, the limit is 0", i,
+                         inst->memories[i]->pages);
+            return false;
+        }
+        inst->memories[i]->limit_pages = 0;
+    }
+    return true;
+}
+
 static void process_free(green_proc *g)
 {
     lvm_process *p = (lvm_process *)g;
@@ -64,20 +81,27 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
         lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
         goto fail;
     }
+    lvm_linker *link = l;
     if (cfg) {
         p->user = cfg->user;
         p->wasi = cfg->wasi;
         p->on_exit = cfg->on_exit;
+        if (cfg->setup && !(link = cfg->setup(p, cfg->setup_arg, l, diag)))
+            goto fail;
         lvm_store_set_memory_limit(p->store, cfg->memory_limit_pages);
     }
     /* The start function, if any, runs here on the spawner's thread of
      * control (it is part of instantiation). */
-    lvm_err ierr = lvm_instantiate(p->store, l, m, p->thread, &p->inst, diag);
+    lvm_err ierr = lvm_instantiate(p->store, link, m, p->thread, &p->inst, diag);
+    if (link != l)
+        lvm_linker_free(link);
     if (ierr != LVM_OK) {
         if (lvm_err_is_trap(ierr) && cfg && cfg->backtrace)
             lvm_thread_backtrace(p->thread, cfg->backtrace, cfg->backtrace_size);
         goto fail;
     }
+    if (cfg && cfg->memory_limit_zero && !limit_to_zero(p->inst, diag))
+        goto fail;
     if (cfg && cfg->entry_is_table_slot) {
         lvm_table *t = p->inst->module->ntables ? p->inst->tables[0] : NULL;
         if (!t || t->type != LVM_FUNCREF || cfg->table_slot >= t->size ||
@@ -90,7 +114,8 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
         entry = "(table entry)";
     } else {
         lvm_extern ext;
-        if (!lvm_instance_export(p->inst, entry, &ext) || ext.kind != LVM_EXTERN_FUNC) {
+        size_t len = cfg && cfg->entry_len ? cfg->entry_len : strlen(entry);
+        if (!lvm_instance_export_n(p->inst, entry, len, &ext) || ext.kind != LVM_EXTERN_FUNC) {
             lvm_diag_set(diag, LVM_ERR_UNKNOWN_EXPORT, LVM_NO_OFFSET, ": no function \"%s\"", entry);
             goto fail;
         }

@@ -38,6 +38,10 @@ typedef struct lvm_process_config {
                                            before it can run (see wasi/) */
     void (*on_exit)(lvm_process *p);    /* called on its worker as it ends */
     uint32_t memory_limit_pages;        /* 0: only the module's maximum */
+    bool memory_limit_zero;             /* a limit of 0 pages, which
+                                           memory_limit_pages cannot say */
+    size_t entry_len;                   /* the bytes of `entry` (a wasm
+                                           name may hold NUL); 0: strlen */
     bool entry_is_table_slot;           /* run table 0's element table_slot */
     uint32_t table_slot;                /* instead of the export `entry` */
     bool has_first;                     /* before the entry, run function */
@@ -46,12 +50,25 @@ typedef struct lvm_process_config {
                                            e.g. __wasm_call_ctors */
     char *backtrace;                    /* if spawning fails with a trap (in */
     size_t backtrace_size;              /* the start function): its frames */
+    /* Before m is instantiated: set up the new store, e.g. instantiate
+     * other modules in it whose exports m imports.  Called once, by
+     * lvm_process_spawn, with p->store, p->thread, p->user and p->wasi
+     * set and no memory limit on the store yet (setup may set one for
+     * what it makes; m's memories then get memory_limit_pages).  Returns
+     * the linker for m's imports, which lvm_process_spawn frees after
+     * instantiating unless it is l itself; or NULL with diag set, and the
+     * spawn fails. */
+    lvm_linker *(*setup)(lvm_process *p, void *setup_arg, lvm_linker *l, lvm_diag *diag);
+    void *setup_arg;
 } lvm_process_config;
 
-/* Instantiate m in a fresh store (imports through l) and spawn a process
- * that calls the export `entry` (or, with cfg->entry_is_table_slot, the
- * function in element table_slot of table 0: how lunatic spawns a closure)
- * with args (NULL: it takes none).  With cfg->has_first it first calls
+/* Instantiate m in a fresh store (imports through l, or through the
+ * linker cfg->setup returns after making what m imports in that store;
+ * its memories limited by cfg->memory_limit_pages) on the caller's thread
+ * of control, start function included, and spawn a process that calls
+ * the export `entry` (or, with cfg->entry_is_table_slot, the function in
+ * element table_slot of table 0: how lunatic spawns a closure) with args
+ * (NULL: it takes none).  With cfg->has_first it first calls
  * function first_func of the new instance, on the process like the entry
  * (it may yield and block); the entry runs when it returns, and a trap in
  * it ends the process with that trap.  The spawner passes a context - a
@@ -60,9 +77,10 @@ typedef struct lvm_process_config {
  * caller receives one reference (lvm_process_release).  On failure returns
  * NULL with diag: LVM_ERR_UNKNOWN_EXPORT if there is no such function,
  * LVM_ERR_INCOMPATIBLE_IMPORT ("entry ...") if it takes parameters and
- * args is NULL or first_func is not a defined () -> () function, else the
- * instantiation's error.  Results, if any, are left in
- * p->thread->stack[0..] when it ends.
+ * args is NULL or first_func is not a defined () -> () function, else
+ * setup's or the instantiation's error (LVM_ERR_NO_MEMORY "memory ...
+ * needs N pages" for a memory over the limit).  Results, if any, are
+ * left in p->thread->stack[0..] when it ends.
  * Host functions of l may live in any store that outlives the process. */
 lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                                const char *entry, const lvm_val *args,
