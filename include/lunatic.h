@@ -118,6 +118,37 @@ LUNATIC_IMPORT(resolve_next) uint32_t lunatic_resolve_next(uint32_t resolver, ui
 /* Drop a resolver; unknown ids are ignored. */
 LUNATIC_IMPORT(remove_resolver) void lunatic_remove_resolver(uint32_t resolver);
 
+/* ---- module loading -------------------------------------------------- */
+
+/* Decode and validate the wasm module [bytes, bytes+len): 0 and its id in
+ * *module, or 1 (and 0) if it is not a valid module (stderr says why). */
+LUNATIC_IMPORT(load_module) uint32_t lunatic_load_module(const void *bytes, uint32_t len,
+                                                        uint32_t *module);
+/* Drop this table entry; processes spawned from it run on.  Unknown ids
+ * are ignored. */
+LUNATIC_IMPORT(unload_module) void lunatic_unload_module(uint32_t module);
+/* Name `module` as the import namespace [name, name+len) (UTF-8) for
+ * spawn_from_module; returns the import id.  An unknown module traps. */
+LUNATIC_IMPORT(create_import) uint32_t lunatic_create_import(const char *name, uint32_t len,
+                                                            uint32_t module);
+/* Drop this entry; children already spawned keep theirs.  Unknown ids are
+ * ignored. */
+LUNATIC_IMPORT(remove_import) void lunatic_remove_import(uint32_t import);
+/* Start a process that calls the export [name, name+len) of `module`,
+ * with no arguments and no constructors, its memory limited to
+ * max_memory 64 KiB pages.  imports: imports_len bytes of u32 import ids,
+ * each an instance of its module in the child whose functions the child
+ * imports under its namespace (before the host's; a later one with the
+ * same namespace wins).  Returns a child handle (join, detach, cancel);
+ * if the child cannot start (a missing export or import, too little
+ * memory) its join gives 1.  An unknown module or import id traps. */
+LUNATIC_IMPORT(spawn_from_module) uint32_t lunatic_spawn_from_module(uint32_t module,
+                                                                    const char *name,
+                                                                    uint32_t name_len,
+                                                                    uint32_t max_memory,
+                                                                    const uint32_t *imports,
+                                                                    uint32_t imports_len);
+
 /* ---- helpers --------------------------------------------------------- */
 
 /* Receive the next message on `receiver` into a malloc'ed buffer (the

@@ -56,3 +56,23 @@ tests/lunatic/guests/rs_%_stripped.wasm: tests/lunatic/guests/rs_%.rs tests/luna
 
 tests/lunatic/guests/rs_%.wasm: tests/lunatic/guests/rs_%.rs tests/lunatic/guests/lunatic_rs.rs
 	$(WASM_RUSTC) $(LUNATIC_RUSTFLAGS) -C strip=debuginfo -o $@ $<
+
+# tests/lunatic/guests/mod.c, the module-loading guest (ABI 7), loads the
+# modules of the folder's .wat files (assembled with wabt's wat2wasm, and
+# committed built too) and examples/hello.wasm, a whole WASI command.  A
+# guest sees no files, so they are compiled into it as C arrays by xxd -i
+# (mod_modules.h, in the build folder: generated, not committed).
+LUNATIC_WAT := $(wildcard tests/lunatic/guests/*.wat)
+MOD_MODULES_H := $(BUILD)/lunatic-guests/mod_modules.h
+
+lunatic-guests: $(LUNATIC_WAT:.wat=.wasm)
+
+tests/lunatic/guests/%.wasm: tests/lunatic/guests/%.wat
+	wat2wasm $< -o $@
+
+$(MOD_MODULES_H): $(LUNATIC_WAT:.wat=.wasm) examples/hello.wasm
+	@mkdir -p $(@D)
+	for f in $^; do (cd $$(dirname $$f) && xxd -i $$(basename $$f)) || exit 1; done > $@
+
+tests/lunatic/guests/mod.wasm: tests/lunatic/guests/mod.c include/lunatic.h $(MOD_MODULES_H)
+	$(WASM_CC) $(WASM_CFLAGS) $(LUNATIC_LDFLAGS) -I$(dir $(MOD_MODULES_H)) -o $@ $<

@@ -85,6 +85,13 @@ typedef struct lun_proc {
     uint32_t nresolvers, capresolvers;
     struct lun_connect *connecting;     /* tcp_connect in progress */
     struct lun_dns_job *dns;            /* resolve waiting for the pool */
+    /* ABI 7, module loading (lunatic_module.c): ids index the arrays;
+     * an unloaded module or removed import leaves a NULL / empty slot.
+     * Each entry holds a reference to its module. */
+    lvm_module **modules;
+    uint32_t nmodules, capmodules;
+    struct lun_import *imports;
+    uint32_t nimports, capimports;
     struct lun_proc *prev, *next;   /* the runtime's list */
 } lun_proc;
 
@@ -96,6 +103,21 @@ struct lunatic_runtime {
 
 /* The state of the process making this host call. */
 lun_proc *lun_self(const lvm_hostcall *call);
+
+/* Children (lunatic_process.c), for spawn_with_context and
+ * spawn_from_module.  First lun_child_reserve: room for one more handle
+ * in lp's process table (false: out of memory), before any side effect.
+ * Then lun_child_state: the fresh state of a child (NULL: out of memory).
+ * Then lun_child_spawn: spawn process pc of module m (imports through l,
+ * entry as lvm_process_spawn takes it) with state cp and a WASI context
+ * of its own; pc's thread, user, wasi and on_exit are filled in.  Returns
+ * the new handle.  If the child could not start, cp is freed, diag says
+ * why, and the handle is a failed child, whose join gives 1 (ABI 4.3
+ * step 4): never an error of the spawning call. */
+bool lun_child_reserve(lun_proc *lp);
+lun_proc *lun_child_state(lunatic_runtime *rt);
+uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *l,
+                         const char *entry, lvm_process_config *pc, lvm_diag *diag);
 
 /* Report why the calling process traps (naming the function and the ABI
  * rule), and return the trap for the host function to return. */

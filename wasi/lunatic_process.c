@@ -24,11 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The calling thread must be the process's own: a start function that
+ * runs while its spawner instantiates a module (a module loaded by the
+ * guest may have one) runs on the new process's thread but inside the
+ * spawner's host call, and must not act as the spawner. */
 lun_proc *lun_self(const lvm_hostcall *call)
 {
-    (void)call;
     lvm_process *p = lvm_process_self();
-    return p ? p->user : NULL;
+    return p && p->thread == call->thread ? p->user : NULL;
 }
 
 lvm_err lun_trap(const char *fn, const char *fmt, ...)
@@ -156,8 +159,7 @@ static lvm_err child_get(lun_proc *lp, uint32_t id, const char *fn, lun_child **
     return LVM_OK;
 }
 
-/* Make room for one more handle, before anything else is done. */
-static bool child_reserve(lun_proc *lp)
+bool lun_child_reserve(lun_proc *lp)
 {
     if (lp->nchildren == lp->capchildren) {
         uint32_t cap = lp->capchildren ? 2 * lp->capchildren : 4;
@@ -170,11 +172,42 @@ static bool child_reserve(lun_proc *lp)
     return true;
 }
 
-/* Add a handle; child_reserve made room. */
+/* Add a handle; lun_child_reserve made room. */
 static uint32_t child_add(lun_proc *lp, lvm_process *p)
 {
     lp->children[lp->nchildren] = (lun_child){ .p = p, .failed = !p, .used = true };
     return lp->nchildren++;
+}
+
+lun_proc *lun_child_state(lunatic_runtime *rt)
+{
+    return proc_new(rt);
+}
+
+uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *l,
+                         const char *entry, lvm_process_config *pc, lvm_diag *diag)
+{
+    lunatic_runtime *rt = lp->rt;
+    lvm_process *self = lvm_process_self();
+    *diag = (lvm_diag){ .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
+    /* Set before the spawn: the child may end before lvm_process_spawn
+     * returns, and its exit hook frees the context and cp. */
+    cp->wasi = wasi_ctx_new_child(self && self->wasi ? self->wasi : rt->cfg.wasi);
+    pc->thread = rt->cfg.thread;
+    pc->user = cp;
+    pc->wasi = cp->wasi;
+    pc->on_exit = child_exited;
+    lvm_process *p = NULL;
+    if (!cp->wasi)
+        lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+    else
+        p = lvm_process_spawn(rt->cfg.sched, m, l, entry, NULL, pc, diag);
+    if (!p) {
+        wasi_ctx_free(cp->wasi);
+        proc_cleanup(cp, false);
+        proc_free(cp);
+    }
+    return child_add(lp, p);            /* room was made */
 }
 
 static void child_take(lun_child *c)
@@ -240,13 +273,13 @@ static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
     wasi_mem m = wasi_mem_of(call);
     if (!wasi_mem_check(&m, ptr, len))
         return lun_trap("spawn_with_context", "context [%u, +%u) is outside memory (ABI D5)", ptr, len);
-    if (!child_reserve(lp))
+    if (!lun_child_reserve(lp))
         return LVM_ERR_NO_MEMORY;
     /* The context: one message on a one-slot channel whose sender is
      * dropped at once, so it becomes the child's receiver 0. */
     lun_msg *msg = lun_msg_new(lp, m.base + ptr, len);
     green_chan *ch = msg ? green_chan_new(1, lun_msg_free) : NULL;
-    lun_proc *cp = ch ? proc_new(rt) : NULL;
+    lun_proc *cp = ch ? lun_child_state(rt) : NULL;
     if (!cp) {
         if (ch) {
             green_chan_drop_sender(ch);
@@ -259,33 +292,17 @@ static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
     green_chan_drop_sender(ch);
     lun_table_add(&cp->receivers, (lun_res){ .kind = LUN_RECEIVER, .chan = ch });
 
-    wasi_ctx *parent = lvm_process_self() && lvm_process_self()->wasi ? lvm_process_self()->wasi
-                                                                         : rt->cfg.wasi;
-    /* Set before the spawn: the child may end before lvm_process_spawn
-     * returns, and its exit hook frees the context and cp. */
-    cp->wasi = wasi_ctx_new_child(parent);
     uint32_t ctors = lvm_module_ctors(rt->cfg.module);
     lvm_process_config pc = {
-        .thread = rt->cfg.thread, .user = cp, .on_exit = child_exited,
         .memory_limit_pages = rt->cfg.memory_limit_pages,
         .entry_is_table_slot = true, .table_slot = fn_index,
         .has_first = ctors != UINT32_MAX, .first_func = ctors,
-        .wasi = cp->wasi,
     };
-    lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
-    lvm_process *p = NULL;
-    if (pc.wasi)
-        p = lvm_process_spawn(rt->cfg.sched, rt->cfg.module, rt->cfg.linker, NULL, NULL, &pc, &diag);
-    if (!p) {
-        /* It could not start: a failed child, which join reports as 1
-         * (ABI 4.3 step 4), not an error of this call. */
+    lvm_diag diag;
+    ar[0].i32 = lun_child_spawn(lp, cp, rt->cfg.module, rt->cfg.linker, NULL, &pc, &diag);
+    if (diag.err != LVM_OK)
         fprintf(stderr, "lvm: lunatic.spawn_with_context: the child failed to start: %s\n",
-                diag.message[0] ? diag.message : lvm_strerror(LVM_ERR_NO_MEMORY));
-        wasi_ctx_free(cp->wasi);
-        proc_cleanup(cp, false);
-        proc_free(cp);
-    }
-    ar[0].i32 = child_add(lp, p);           /* room was made above */
+                diag.message);
     return LVM_OK;
 }
 
