@@ -17,9 +17,9 @@
  * Exit status (ABI decisions D1, D3, D4; D16 for the arguments):
  *   0     _start returned
  *   N     the guest called proc_exit(N)  (N & 0xff, like any host process)
- *   134   the guest trapped: "lvm: trap: REASON" and a backtrace on stderr
- *         (128 + SIGABRT, what a native program that aborts reports; D3's
- *         "trap in process P" wording arrives with processes)
+ *   134   the guest trapped: "lvm: trap in process 1: REASON" and a
+ *         backtrace on stderr (128 + SIGABRT, what a native program that
+ *         aborts reports; the main process is the first spawned, so 1)
  *   1     lvm could not read, decode, validate or link the module
  *   2     bad usage
  * Everything after FILE.wasm goes to the guest unparsed, and the guest's
@@ -203,9 +203,9 @@ static lvm_module *load_module(const char *path)
 /* {====== run */
 
 /* A trap: the reason, then the frames, innermost first. */
-static void print_trap(const char *reason, const char *frames)
+static void print_trap(uint64_t process, const char *reason, const char *frames)
 {
-    fprintf(stderr, "lvm: trap: %s\n", reason);
+    fprintf(stderr, "lvm: trap in process %llu: %s\n", (unsigned long long)process, reason);
     size_t n = strlen(frames);
     if (n) {
         fputs(frames, stderr);
@@ -237,14 +237,14 @@ static void print_unknown_import(const char *path, const lvm_diag *d)
 
 /* Turn a failed instantiate or invoke into the exit status, reporting it.
  * diag is NULL for invoke, which has only the error code. */
-static int failure_status(const char *path, lvm_err err, const lvm_diag *diag,
+static int failure_status(const char *path, uint64_t process, lvm_err err, const lvm_diag *diag,
                           const char *backtrace, const wasi_ctx *ctx)
 {
     uint32_t code;
     if (err == LVM_ERR_TRAP_EXIT && wasi_exit_code(ctx, &code))
         return (int)(code & 0xff);
     if (lvm_err_is_trap(err)) {
-        print_trap(diag ? diag->message : lvm_strerror(err), backtrace);
+        print_trap(process, diag ? diag->message : lvm_strerror(err), backtrace);
         return EXIT_TRAP;
     }
     if (err == LVM_ERR_UNKNOWN_IMPORT && diag)
@@ -404,7 +404,8 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
      * runs on the workers. */
     p = lvm_process_spawn(sched, m, l, "_start", NULL, &pc, &diag);
     if (!p) {
-        status = failure_status(path, diag.err, &diag, frames, ctx);
+        /* It would have been process 1: the first one spawned. */
+        status = failure_status(path, 1, diag.err, &diag, frames, ctx);
         goto out;
     }
     pthread_mutex_lock(&w.lock);
@@ -415,7 +416,7 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
         status = EXIT_SUCCESS;
     } else {
         lvm_thread_backtrace(p->thread, frames, sizeof frames);
-        status = failure_status(path, p->result, NULL, frames, ctx);
+        status = failure_status(path, p->id, p->result, NULL, frames, ctx);
     }
 
 out:

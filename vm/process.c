@@ -12,7 +12,11 @@
 #include "process.h"
 #include "../exec/exec.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+/* The next process id (lvm_process.id). */
+static _Atomic uint64_t next_id = 1;
 
 static green_step process_run(green_proc *g)
 {
@@ -75,6 +79,7 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
         lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
         return NULL;
     }
+    p->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
     p->store = lvm_store_new();
     p->thread = lvm_thread_new(cfg ? cfg->thread : NULL);
     if (!p->store || !p->thread) {

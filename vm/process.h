@@ -20,6 +20,10 @@ typedef struct lvm_process {
     lvm_store *store;
     lvm_instance *inst;
     lvm_thread *thread;
+    uint64_t id;                /* 1, 2, 3... in spawn order, unique in the
+                                   OS process: its name in messages
+                                   ("trap in process 3"); `lvm run`'s main
+                                   process, spawned first, is 1 */
     lvm_func *entry;
     lvm_func *then;             /* the entry, while the first function
                                    (cfg->has_first) is still running */

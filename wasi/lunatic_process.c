@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The calling thread must be the process's own: a start function that
  * runs while its spawner instantiates a module (a module loaded by the
@@ -116,6 +117,23 @@ void lunatic_process_exited(lvm_process *p)
     proc_cleanup(p->user, true);
 }
 
+/* A child trapped: say so on stderr, as the main process's trap is (D3),
+ * for only its parent's join would tell otherwise (1, no reason).  One
+ * fputs, so that the lines of children trapping at once do not mix. */
+static void report_trap(const lvm_process *p)
+{
+    char text[4096];
+    int n = snprintf(text, sizeof text, "lvm: trap in process %llu: %s\n",
+                     (unsigned long long)p->id, lvm_strerror(p->result));
+    if (n > 0 && (size_t)n < sizeof text) {
+        lvm_thread_backtrace(p->thread, text + n, sizeof text - (size_t)n);
+        size_t len = strlen(text);
+        if (len && text[len - 1] != '\n' && len + 1 < sizeof text)
+            strcpy(text + len, "\n");
+    }
+    fputs(text, stderr);
+}
+
 /* A child has ended (on its worker).  proc_exit(0) counts as success
  * (ABI D2); then its resources go, then its WASI context and state. */
 static void child_exited(lvm_process *p)
@@ -124,6 +142,8 @@ static void child_exited(lvm_process *p)
     if (p->result == LVM_ERR_TRAP_EXIT && !green_cancelled(&p->g) &&
         wasi_exit_code(p->wasi, &code) && code == 0)
         p->g.exit_status = 0;
+    else if (lvm_err_is_trap(p->result) && p->result != LVM_ERR_TRAP_EXIT)
+        report_trap(p);
     lun_proc *lp = p->user;
     proc_cleanup(lp, true);
     wasi_ctx_free(lp->wasi);

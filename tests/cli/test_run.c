@@ -51,7 +51,7 @@ Test(cli_run, trap_exits_134_with_reason_and_backtrace)
 {
     cli_result r = RUN("run", cli_wat("trap"));
     cr_expect_eq(r.status, 134);
-    cr_expect(strstr(r.err, "lvm: trap: unreachable"), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "lvm: trap in process 1: unreachable"), "stderr: %s", r.err);
     cr_expect(strstr(r.err, "inner_boom"), "no function name in the backtrace: %s", r.err);
     cr_expect(strstr(r.err, "middle"), "stderr: %s", r.err);
     cli_result_free(&r);
@@ -61,7 +61,7 @@ Test(cli_run, trap_in_the_start_function_exits_134)
 {
     cli_result r = RUN("run", cli_wat("trap_in_start"));
     cr_expect_eq(r.status, 134);
-    cr_expect(strstr(r.err, "lvm: trap: integer divide by zero"), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "lvm: trap in process 1: integer divide by zero"), "stderr: %s", r.err);
     cli_result_free(&r);
 }
 

@@ -29,6 +29,11 @@ Test(lunatic, child_trap_leaves_siblings)
     run_result *r = lun_run(GUEST, "2", "trap_sibling", NULL);
     EXPECT_RUN(r, 0, "joins 0 1 1 0\n");
     cr_expect(strstr(r->err, "unknown or already used process handle 12345"), "%s", r->err);
+    /* Each failed child is reported with its number (main is 1, its
+     * children 2-5 in spawn order) and a backtrace. */
+    cr_expect(strstr(r->err, "lvm: trap in process 3: unreachable\n  at "), "%s", r->err);
+    cr_expect(strstr(r->err, "lvm: trap in process 4: "), "%s", r->err);
+    cr_expect(!strstr(r->err, "process 2") && !strstr(r->err, "process 5"), "%s", r->err);
 }
 
 /* sleep_ms suspends only the caller for at least its time; a huge value

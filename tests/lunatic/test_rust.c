@@ -270,14 +270,13 @@ Test(rust, panic_in_main_traps_stripped)
     cr_expect(strstr(r->err, "lvm: trap"), "stderr: %s", r->err);
 }
 
-/* D3's exact wording: "lvm: trap in process P: <reason>".  Disabled: lvm
- * still prints "lvm: trap: <reason>" (cli/main.c, print_trap), see the
- * comment at the top of cli/main.c. */
-Test(rust, panic_in_main_names_the_process, .disabled = true)
+/* D3's exact wording: "lvm: trap in process P: <reason>"; main is
+ * process 1, the first spawned. */
+Test(rust, panic_in_main_names_the_process)
 {
     run_result *r = lun_run(GUEST, "2", "panic_main", NULL);
     cr_expect_eq(r->status, 134);
-    cr_expect(strstr(r->err, "lvm: trap in process "), "stderr: %s", r->err);
+    cr_expect(strstr(r->err, "lvm: trap in process 1: unreachable"), "stderr: %s", r->err);
 }
 
 /* D4: main returns while one detached child sleeps in std::thread::sleep
