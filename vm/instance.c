@@ -12,6 +12,7 @@
 #include "vm.h"
 #include "../exec/exec.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* {====== the linker */
@@ -22,15 +23,40 @@ typedef struct link_entry {
     lvm_extern ext;
 } link_entry;
 
+/* The spawn path's shortcut.  Every process of a program instantiates
+ * the same module through the same linker, and looking each import up by
+ * name (memcmp over a hundred host functions, for each of twenty or so
+ * imports) was a fifth of a spawn.  So a linker remembers, for the last
+ * module it resolved completely, the object each import resolved to; the
+ * next instantiation of that module skips the lookups (the type and
+ * limits checks still run: a memory's size can change).  The entry is
+ * valid while the linker's generation - bumped by every definition - is
+ * the one it was made at.  One entry, under a mutex, because workers
+ * instantiate concurrently; rejected: one entry per module (a hash table
+ * for a case - many modules through one linker - that has no hot path).
+ * Child linkers (lvm_linker_new_child) are made per spawn and never
+ * cache. */
+typedef struct link_cache {
+    lvm_module *module;         /* retained; NULL: empty */
+    uint64_t gen;
+    lvm_extern *ext;            /* module->nimports entries */
+} link_cache;
+
 struct lvm_linker {
     link_entry *v;
     size_t n, cap;
     const lvm_linker *parent;   /* where lookups go on; NULL: nowhere */
+    uint64_t gen;               /* definitions so far */
+    pthread_mutex_t lock;       /* guards cache */
+    link_cache cache;
 };
 
 lvm_linker *lvm_linker_new(void)
 {
-    return calloc(1, sizeof(lvm_linker));
+    lvm_linker *l = calloc(1, sizeof(lvm_linker));
+    if (l)
+        pthread_mutex_init(&l->lock, NULL);
+    return l;
 }
 
 /* Rejected: copying the parent's entries into each child, which costs a
@@ -52,6 +78,10 @@ void lvm_linker_free(lvm_linker *l)
         free(l->v[i].name);
     }
     free(l->v);
+    if (l->cache.module)
+        lvm_module_release(l->cache.module);
+    free(l->cache.ext);
+    pthread_mutex_destroy(&l->lock);
     free(l);
 }
 
@@ -88,6 +118,7 @@ static lvm_err define_n(lvm_linker *l, const char *module, size_t module_len,
     e->name_len = name_len;
     e->ext = ext;
     l->n++;
+    l->gen++;                   /* what is cached may be shadowed now */
     return LVM_OK;
 }
 
@@ -119,9 +150,8 @@ lvm_err lvm_linker_define_exports(lvm_linker *l, const char *module, size_t modu
 }
 
 /* Later definitions shadow earlier ones, so search from the end, and a
- * linker's own entries shadow its parent's.  A linear scan: instantiation
- * of many processes of one program will resolve its imports once and
- * reuse the result, so this is off the spawn path. */
+ * linker's own entries shadow its parent's.  A linear scan: the spawn
+ * path resolves through the cache (see link_cache). */
 static bool lookup_n(const lvm_linker *l, const char *module, size_t module_len,
                      const char *name, size_t name_len, lvm_extern *out)
 {
@@ -217,14 +247,11 @@ static bool limits_match(uint64_t size, uint64_t max, bool has_max, const decode
     return true;
 }
 
-static lvm_err resolve_import(lvm_instance *inst, lvm_linker *l, const decode_import *im,
-                              lvm_diag *diag)
+/* Check that ext fits import im and bind it in inst. */
+static lvm_err bind_import(lvm_instance *inst, const decode_import *im, lvm_extern ext,
+                           lvm_diag *diag)
 {
     const lvm_module *m = inst->module;
-    lvm_extern ext;
-    if (!l || !lookup_n(l, im->module, im->module_len, im->name, im->name_len, &ext))
-        return lvm_diag_set(diag, LVM_ERR_UNKNOWN_IMPORT, LVM_NO_OFFSET, ": %s.%s (%s)",
-                            im->module, im->name, kind_name(im->kind));
     bool ok = ext.kind == im->kind;
     if (ok) {
         switch (im->kind) {
@@ -266,6 +293,61 @@ static lvm_err resolve_import(lvm_instance *inst, lvm_linker *l, const decode_im
     return LVM_OK;
 }
 
+/* Bind every import of inst's module: from l's cache when it holds this
+ * module at l's generation, else by name, filling the cache if all
+ * resolve. */
+static lvm_err resolve_imports(lvm_instance *inst, lvm_linker *l, lvm_diag *diag)
+{
+    lvm_module *m = inst->module;
+    if (!m->nimports)
+        return LVM_OK;
+    if (!l) {
+        const decode_import *im = &m->imports[0];
+        return lvm_diag_set(diag, LVM_ERR_UNKNOWN_IMPORT, LVM_NO_OFFSET, ": %s.%s (%s)",
+                            im->module, im->name, kind_name(im->kind));
+    }
+    bool cacheable = !l->parent;
+    if (cacheable) {
+        pthread_mutex_lock(&l->lock);
+        if (l->cache.module == m && l->cache.gen == l->gen) {
+            lvm_err err = LVM_OK;
+            for (uint32_t i = 0; i < m->nimports && !err; i++)
+                err = bind_import(inst, &m->imports[i], l->cache.ext[i], diag);
+            pthread_mutex_unlock(&l->lock);
+            return err;
+        }
+        pthread_mutex_unlock(&l->lock);
+    }
+    lvm_extern *found = cacheable ? malloc(m->nimports * sizeof *found) : NULL;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const decode_import *im = &m->imports[i];
+        lvm_extern ext;
+        lvm_err err = LVM_OK;
+        if (!lookup_n(l, im->module, im->module_len, im->name, im->name_len, &ext))
+            err = lvm_diag_set(diag, LVM_ERR_UNKNOWN_IMPORT, LVM_NO_OFFSET, ": %s.%s (%s)",
+                               im->module, im->name, kind_name(im->kind));
+        else
+            err = bind_import(inst, im, ext, diag);
+        if (err) {
+            free(found);
+            return err;
+        }
+        if (found)
+            found[i] = ext;
+    }
+    if (found) {
+        pthread_mutex_lock(&l->lock);
+        lvm_module *old = l->cache.module;
+        free(l->cache.ext);
+        lvm_module_retain(m);
+        l->cache = (link_cache){ m, l->gen, found };
+        pthread_mutex_unlock(&l->lock);
+        if (old)
+            lvm_module_release(old);
+    }
+    return LVM_OK;
+}
+
 /* Evaluate a constant expression (after imports and earlier globals exist). */
 static lvm_val eval_const(const lvm_instance *inst, const decode_const *c)
 {
@@ -304,7 +386,8 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
         f->type = &m->types[m->funcs[i].type];
         f->inst = inst;
         f->index = i;
-        f->code = m->code ? m->code[i - m->nimported_funcs] : NULL;
+        /* Atomic: another thread may be publishing it (exec_code_of). */
+        f->code = m->code ? __atomic_load_n(&m->code[i - m->nimported_funcs], __ATOMIC_ACQUIRE) : NULL;
         inst->funcs[i] = f;
     }
     for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
@@ -393,11 +476,8 @@ lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *
     lvm_err err = alloc_arrays(inst);
     if (err)
         return lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
-    for (uint32_t i = 0; i < m->nimports; i++) {
-        err = resolve_import(inst, l, &m->imports[i], diag);
-        if (err)
-            return err;
-    }
+    if ((err = resolve_imports(inst, l, diag)))
+        return err;
     err = create_own_objects(s, inst, diag);
     if (err)
         return diag && diag->err == err ? err : lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);

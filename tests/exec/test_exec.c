@@ -257,3 +257,60 @@ Test(exec_link, missing_and_mistyped_imports_are_named)
     lvm_store_free(s);
     lvm_module_release(m);
 }
+
+static lvm_err host_ten(lvm_hostcall *call, lvm_val *v)
+{
+    (void)call;
+    v[0].i64 = 10;
+    return LVM_OK;
+}
+
+static lvm_err host_twenty(lvm_hostcall *call, lvm_val *v)
+{
+    (void)call;
+    v[0].i64 = 20;
+    return LVM_OK;
+}
+
+static int32_t call_g(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *t)
+{
+    lvm_instance *inst;
+    lvm_diag d;
+    cr_assert_eq(lvm_instantiate(s, l, m, t, &inst, &d), LVM_OK, "%s", d.message);
+    lvm_extern g;
+    cr_assert(lvm_instance_export(inst, "g", &g));
+    lvm_val r;
+    cr_assert_eq(lvm_invoke(t, g.u.func, NULL, &r), LVM_OK);
+    return r.i32;
+}
+
+/* The linker remembers how the last module's imports resolved (the spawn
+ * path instantiates one module again and again); a later definition that
+ * shadows an import must win over the remembered one, and a module that
+ * no longer links must still be refused. */
+Test(exec_link, remembered_imports_follow_later_definitions)
+{
+    lvm_store *s = lvm_store_new();
+    lvm_linker *l = lvm_linker_new();
+    lvm_thread *t = lvm_thread_new(NULL);
+    lvm_module *m = load_wat("(module (import \"env\" \"v\" (func $v (result i32)))\n"
+                             " (func (export \"g\") (result i32) (call $v)))");
+    lvm_extern x = { .kind = LVM_EXTERN_FUNC };
+    x.u.func = lvm_func_new_host(s, ":i", host_ten, NULL);
+    cr_assert_eq(lvm_linker_define(l, "env", "v", x), LVM_OK);
+    cr_assert_eq(call_g(s, l, m, t), 10);
+    cr_assert_eq(call_g(s, l, m, t), 10);           /* from the cache */
+    x.u.func = lvm_func_new_host(s, ":i", host_twenty, NULL);
+    cr_assert_eq(lvm_linker_define(l, "env", "v", x), LVM_OK);
+    cr_assert_eq(call_g(s, l, m, t), 20);
+    cr_assert_eq(call_g(s, l, m, t), 20);
+    x.u.func = lvm_func_new_host(s, "i:", host_add, NULL);   /* a wrong type */
+    cr_assert_eq(lvm_linker_define(l, "env", "v", x), LVM_OK);
+    lvm_instance *inst;
+    lvm_diag d;
+    cr_assert_eq(lvm_instantiate(s, l, m, t, &inst, &d), LVM_ERR_INCOMPATIBLE_IMPORT);
+    lvm_thread_free(t);
+    lvm_linker_free(l);
+    lvm_store_free(s);
+    lvm_module_release(m);
+}
