@@ -35,8 +35,11 @@
  * before the process can be freed, so the pool never wakes a dead
  * process and never becomes the one that frees it (which could happen
  * after the embedder has freed the host functions the process points to).
- * The pool serves the whole OS process and is stopped, its threads
- * joined, at exit (an atexit hook, registered when it first starts).
+ * The pool serves the whole OS process.  Its threads are detached: at
+ * exit (an atexit hook, registered when it first starts) the idle ones
+ * are told to end, and one still inside getaddrinfo is abandoned with the
+ * rest of the program (D4) - joining it could hold lvm's exit for as long
+ * as a dead DNS server takes to time out.
  *
  * Results are io codes (ABI 6.1): 0, or 1..20 from the errno; the guest
  * panics on anything else.  Bad ids, pointers, UTF-8 and deserialize
@@ -587,7 +590,6 @@ static struct {
     pthread_cond_t cond;
     lun_dns_job *head, *tail;   /* waiting for a thread */
     uint32_t queued;
-    pthread_t threads[DNS_THREADS];
     int nthreads, idle;
     bool stopping, hooked;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
@@ -672,20 +674,27 @@ static void *dns_thread(void *arg)
     return NULL;
 }
 
-/* At exit: let the threads finish what is queued (jobs of processes that
- * are gone by then, so no lookups) and join them. */
+/* At exit: idle threads end (after what is queued: jobs of processes that
+ * are gone by then, so no lookups); a busy one is not waited for. */
 static void dns_pool_stop(void)
 {
     pthread_mutex_lock(&pool.lock);
     pool.stopping = true;
     pthread_cond_broadcast(&pool.cond);
-    int n = pool.nthreads;
     pthread_mutex_unlock(&pool.lock);
-    for (int i = 0; i < n; i++)
-        pthread_join(pool.threads[i], NULL);
-    pthread_mutex_lock(&pool.lock);
-    pool.nthreads = 0;
-    pthread_mutex_unlock(&pool.lock);
+}
+
+/* Start one more pool thread, detached (pool.lock held). */
+static bool dns_thread_start(void)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    if (pthread_attr_init(&attr) != 0)
+        return false;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    bool ok = pthread_create(&t, &attr, dns_thread, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    return ok;
 }
 
 /* Queue j (which holds the pool's reference), starting a thread if every
@@ -700,7 +709,7 @@ static bool dns_submit(lun_dns_job *j)
     if (!pool.hooked)
         pool.hooked = atexit(dns_pool_stop) == 0;
     if (pool.queued + 1 > (uint32_t)pool.idle && pool.nthreads < DNS_THREADS && pool.hooked &&
-        pthread_create(&pool.threads[pool.nthreads], NULL, dns_thread, NULL) == 0)
+        dns_thread_start())
         pool.nthreads++;
     if (pool.nthreads == 0) {
         pthread_mutex_unlock(&pool.lock);
