@@ -158,50 +158,13 @@ lvm_err decode_reftype(decode_rd *r, uint8_t *t_out)
     return LVM_OK;
 }
 
-/* Well-formed UTF-8 (Unicode 3.9, table 3-7): no overlong forms, no
- * surrogates (U+D800..DFFF), nothing above U+10FFFF.  The second byte's
- * range depends on the first byte; later continuation bytes are 80..BF. */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = s[i];
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint8_t lo = 0x80, hi = 0xbf;
-        if (b >= 0xc2 && b <= 0xdf) {
-            len = 2;
-        } else if (b >= 0xe0 && b <= 0xef) {
-            len = 3;
-            if (b == 0xe0) lo = 0xa0;           /* overlong */
-            if (b == 0xed) hi = 0x9f;           /* surrogates */
-        } else if (b >= 0xf0 && b <= 0xf4) {
-            len = 4;
-            if (b == 0xf0) lo = 0x90;           /* overlong */
-            if (b == 0xf4) hi = 0x8f;           /* above U+10FFFF */
-        } else {
-            return false;                       /* 80..C1, F5..FF */
-        }
-        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k < len; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-                return false;
-        i += len;
-    }
-    return true;
-}
-
 /* A name (spec 5.2.4): a length, then that many bytes of UTF-8. */
 static lvm_err read_name(decode_rd *r, const uint8_t **bytes_out, uint32_t *len_out)
 {
     const uint8_t *at = r->p;
     TRY(rd_len(r, len_out));
     TRY(rd_bytes(r, *len_out, bytes_out));
-    if (!utf8_valid(*bytes_out, *len_out))
+    if (!lvm_utf8_valid(*bytes_out, *len_out))
         return decode_fail(r, LVM_ERR_UTF8, at, "%s", "");
     return LVM_OK;
 }

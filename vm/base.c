@@ -58,3 +58,40 @@ void *lvm_xcalloc(size_t n, size_t size)
         return NULL;
     return calloc(n ? n : 1, size ? size : 1);
 }
+
+/* Well-formed UTF-8 (Unicode 3.9, table 3-7): no overlong forms, no
+ * surrogates (U+D800..DFFF), nothing above U+10FFFF.  The second byte's
+ * range depends on the first byte; later continuation bytes are 80..BF. */
+bool lvm_utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t b = s[i];
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        uint8_t lo = 0x80, hi = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf) {
+            len = 2;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            len = 3;
+            if (b == 0xe0) lo = 0xa0;           /* overlong */
+            if (b == 0xed) hi = 0x9f;           /* surrogates */
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            len = 4;
+            if (b == 0xf0) lo = 0x90;           /* overlong */
+            if (b == 0xf4) hi = 0x8f;           /* above U+10FFFF */
+        } else {
+            return false;                       /* 80..C1, F5..FF */
+        }
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k < len; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return false;
+        i += len;
+    }
+    return true;
+}

@@ -50,6 +50,10 @@ lvm_err lvm_diag_set(lvm_diag *d, lvm_err err, size_t offset, const char *fmt, .
  * turn that into LVM_ERR_NO_MEMORY.  xcalloc also checks n*size overflow. */
 void *lvm_xcalloc(size_t n, size_t size);
 
+/* Whether [s, s+n) is well-formed UTF-8: wasm names (decoder) and the
+ * string arguments of host functions (wasi) must be. */
+bool lvm_utf8_valid(const uint8_t *s, size_t n);
+
 static inline bool lvm_is_reftype(uint8_t t) { return t == LVM_FUNCREF || t == LVM_EXTERNREF; }
 static inline bool lvm_is_valtype(uint8_t t)
 {

@@ -39,51 +39,12 @@ typedef struct lun_import {
 
 /* {====== helpers */
 
-/* Well-formed UTF-8 (the Unicode definition: no overlongs, surrogates or
- * code points past U+10FFFF), as a Rust &str must be (ABI 1.2). */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t len;
-        uint8_t lo = 0x80, hi = 0xbf;       /* range of the second byte */
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0)
-                lo = 0xa0;
-            else if (c == 0xed)
-                hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0)
-                lo = 0x90;
-            else if (c == 0xf4)
-                hi = 0x8f;
-        } else {
-            return false;
-        }
-        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-        i += len;
-    }
-    return true;
-}
-
 /* Check a (ptr, len) string argument: in memory, then UTF-8 (ABI 1.2). */
 static lvm_err check_name(const wasi_mem *m, uint32_t ptr, uint32_t len, const char *fn)
 {
     if (!wasi_mem_check(m, ptr, len))
         return lun_trap(fn, "name [%u, +%u) is outside memory (ABI D5)", ptr, len);
-    if (len && !utf8_valid(m->base + ptr, len))
+    if (len && !lvm_utf8_valid(m->base + ptr, len))
         return lun_trap(fn, "the name is not valid UTF-8 (ABI D5)");
     return LVM_OK;
 }

@@ -271,47 +271,6 @@ static lvm_err gather(const wasi_mem *m, uint32_t iovs, uint32_t count, struct i
     return LVM_OK;
 }
 
-/* Well-formed UTF-8 (Unicode table 3-7): no overlong forms, no
- * surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const uint8_t *s, uint32_t n)
-{
-    uint32_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        uint32_t k;
-        uint8_t lo = 0x80, hi = 0xbf;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            if (c == 0xe0)
-                lo = 0xa0;
-            else if (c == 0xed)
-                hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            if (c == 0xf0)
-                lo = 0x90;
-            else if (c == 0xf4)
-                hi = 0x8f;
-        } else {
-            return false;
-        }
-        if (n - i <= k)
-            return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (uint32_t j = 2; j <= k; j++)
-            if (s[i + j] < 0x80 || s[i + j] > 0xbf)
-                return false;
-        i += k + 1;
-    }
-    return true;
-}
-
 /* }====== */
 
 /* {====== TCP */
@@ -818,7 +777,7 @@ static lvm_err lun_resolve(lvm_hostcall *call, lvm_val *ar)
     wasi_mem m = wasi_mem_of(call);
     if (!wasi_mem_check(&m, ptr, len))
         return lun_trap("resolve", "name [%u, +%u) is outside memory (ABI D5)", ptr, len);
-    if (!utf8_valid(m.base + ptr, len))
+    if (!lvm_utf8_valid(m.base + ptr, len))
         return lun_trap("resolve", "name of %u bytes is not valid UTF-8 (ABI 1.2)", len);
     CHECK_OUT("resolve", "resolver", out);
     char *host;
