@@ -219,13 +219,7 @@ static void instance_free(void *p)
 {
     lvm_instance *inst = p;
     lvm_module_release(inst->module);
-    free(inst->funcs);
-    free(inst->tables);
-    free(inst->memories);
-    free(inst->globals);
-    free(inst->own_funcs);
-    free(inst->elem_dropped);
-    free(inst->data_dropped);
+    free(inst->funcs);              /* every array: see alloc_arrays */
     free(inst);
 }
 
@@ -362,19 +356,27 @@ static lvm_val eval_const(const lvm_instance *inst, const decode_const *c)
     return v;
 }
 
+/* Every per-instance array in one zeroed block (inst->funcs is its
+ * start; instance_free frees it): one calloc instead of seven on the
+ * spawn path.  The arrays of pointers and of lvm_func come first, so each
+ * is aligned; the flag arrays of bytes end it. */
 static lvm_err alloc_arrays(lvm_instance *inst)
 {
     const lvm_module *m = inst->module;
-    inst->funcs = lvm_xcalloc(m->nfuncs, sizeof *inst->funcs);
-    inst->tables = lvm_xcalloc(m->ntables, sizeof *inst->tables);
-    inst->memories = lvm_xcalloc(m->nmemories, sizeof *inst->memories);
-    inst->globals = lvm_xcalloc(m->nglobals, sizeof *inst->globals);
-    inst->own_funcs = lvm_xcalloc(m->nfuncs - m->nimported_funcs, sizeof *inst->own_funcs);
-    inst->elem_dropped = lvm_xcalloc(m->nelems, sizeof *inst->elem_dropped);
-    inst->data_dropped = lvm_xcalloc(m->ndatas, sizeof *inst->data_dropped);
-    if (!inst->funcs || !inst->tables || !inst->memories || !inst->globals ||
-        !inst->own_funcs || !inst->elem_dropped || !inst->data_dropped)
+    uint32_t nown = m->nfuncs - m->nimported_funcs;
+    size_t n_ptrs = (size_t)m->nfuncs + m->ntables + m->nmemories + m->nglobals;
+    size_t size = n_ptrs * sizeof(void *) + (size_t)nown * sizeof(lvm_func) +
+                  (size_t)m->nelems + m->ndatas;
+    uint8_t *block = lvm_xcalloc(1, size);
+    if (!block)
         return LVM_ERR_NO_MEMORY;
+    inst->funcs = (lvm_func **)block;
+    inst->tables = (lvm_table **)(inst->funcs + m->nfuncs);
+    inst->memories = (lvm_memory **)(inst->tables + m->ntables);
+    inst->globals = (lvm_global **)(inst->memories + m->nmemories);
+    inst->own_funcs = (lvm_func *)(inst->globals + m->nglobals);
+    inst->elem_dropped = (bool *)(inst->own_funcs + nown);
+    inst->data_dropped = inst->elem_dropped + m->nelems;
     return LVM_OK;
 }
 
