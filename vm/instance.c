@@ -28,8 +28,9 @@ typedef struct link_entry {
  * name (memcmp over a hundred host functions, for each of twenty or so
  * imports) was a fifth of a spawn.  So a linker remembers, for the last
  * module it resolved completely, the object each import resolved to; the
- * next instantiation of that module skips the lookups (the type and
- * limits checks still run: a memory's size can change).  The entry is
+ * next instantiation of that module skips the lookups and the function
+ * type checks (types never change; the limits checks of tables and
+ * memories still run: their sizes can).  The entry is
  * valid while the linker's generation - bumped by every definition - is
  * the one it was made at.  One entry, under a mutex, because workers
  * instantiate concurrently; rejected: one entry per module (a hash table
@@ -305,8 +306,13 @@ static lvm_err resolve_imports(lvm_instance *inst, lvm_linker *l, lvm_diag *diag
         pthread_mutex_lock(&l->lock);
         if (l->cache.module == m && l->cache.gen == l->gen) {
             lvm_err err = LVM_OK;
-            for (uint32_t i = 0; i < m->nimports && !err; i++)
-                err = bind_import(inst, &m->imports[i], l->cache.ext[i], diag);
+            for (uint32_t i = 0; i < m->nimports && !err; i++) {
+                const decode_import *im = &m->imports[i];
+                if (im->kind == LVM_EXTERN_FUNC)    /* types never change: */
+                    inst->funcs[im->index] = l->cache.ext[i].u.func;   /* checked */
+                else
+                    err = bind_import(inst, im, l->cache.ext[i], diag);
+            }
             pthread_mutex_unlock(&l->lock);
             return err;
         }
