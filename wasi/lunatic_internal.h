@@ -119,6 +119,18 @@ lun_proc *lun_child_state(lunatic_runtime *rt);
 uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *l,
                          const char *entry, lvm_process_config *pc, lvm_diag *diag);
 
+/* The opening of every host function: lp, the calling process's state,
+ * or a trap if the call comes from outside a process (a start function
+ * running during instantiation). */
+#define LUN_SELF(fn)                                                   \
+    lun_proc *lp = lun_self(call);                                     \
+    if (!lp)                                                           \
+        return lun_trap(fn, "called outside a process")
+
+/* Drop the caller's entry `ar[0]` of the table of `kind`; unknown ids are
+ * ignored (close_sender, close_receiver, close_tcp_*; ABI 1.2). */
+lvm_err lun_close(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn);
+
 /* Report why the calling process traps (naming the function and the ABI
  * rule), and return the trap for the host function to return. */
 lvm_err lun_trap(const char *fn, const char *fmt, ...)

@@ -155,11 +155,6 @@ void lun_message_cleanup(lun_proc *lp)
 
 /* {====== host functions */
 
-#define SELF(fn)                                                   \
-    lun_proc *lp = lun_self(call);                                 \
-    if (!lp)                                                       \
-        return lun_trap(fn, "called outside a process")
-
 /* The largest bound allocated up front (ABI D13): a bigger bound is
  * treated as this one, so a guest cannot make lvm allocate gigabytes. */
 #define LUN_MAX_BOUND 65536u
@@ -167,7 +162,7 @@ void lun_message_cleanup(lun_proc *lp)
 /* channel(bound, out receiver_id*) -> sender_id */
 static lvm_err lun_channel(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("channel");
+    LUN_SELF("channel");
     uint32_t bound = ar[0].i32, out = ar[1].i32;
     wasi_mem m = wasi_mem_of(call);
     if (!wasi_mem_check(&m, out, 4))
@@ -192,7 +187,7 @@ static lvm_err lun_channel(lvm_hostcall *call, lvm_val *ar)
 /* channel_send(sender_id, ptr, len) -> 0 | 1 (closed) */
 static lvm_err lun_channel_send(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("channel_send");
+    LUN_SELF("channel_send");
     uint32_t id = ar[0].i32, ptr = ar[1].i32, len = ar[2].i32;
     lun_res *r = lun_table_get(&lp->senders, id);
     if (!r)
@@ -222,7 +217,7 @@ static lvm_err lun_channel_send(lvm_hostcall *call, lvm_val *ar)
 /* channel_receive_prepare(receiver_id, out len*) -> 0 | 1 (closed) */
 static lvm_err lun_receive_prepare(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("channel_receive_prepare");
+    LUN_SELF("channel_receive_prepare");
     uint32_t id = ar[0].i32, out = ar[1].i32;
     lun_res *r = lun_table_get(&lp->receivers, id);
     if (!r)
@@ -249,7 +244,7 @@ static lvm_err lun_receive_prepare(lvm_hostcall *call, lvm_val *ar)
 /* channel_receive(buf_ptr, buf_len) -> 0 | 1 (no message) */
 static lvm_err lun_receive(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("channel_receive");
+    LUN_SELF("channel_receive");
     uint32_t ptr = ar[0].i32, len = ar[1].i32;
     wasi_mem m = wasi_mem_of(call);
     if (!wasi_mem_check(&m, ptr, len))
@@ -269,35 +264,36 @@ static lvm_err lun_receive(lvm_hostcall *call, lvm_val *ar)
 static lvm_err lun_drop_last(lvm_hostcall *call, lvm_val *ar)
 {
     (void)ar;
-    SELF("drop_last_message");
+    LUN_SELF("drop_last_message");
     lun_msg_free(lp->last);
     lp->last = NULL;
     return LVM_OK;
 }
 
 /* close_*: unknown ids are ignored (ABI 1.2). */
-static lvm_err lun_close_sender(lvm_hostcall *call, lvm_val *ar)
+lvm_err lun_close(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
 {
-    SELF("close_sender");
-    lun_res *r = lun_table_get(&lp->senders, ar[0].i32);
+    LUN_SELF(fn);
+    lun_res *r = lun_table_get(lun_table_of(lp, kind), ar[0].i32);
     if (r)
         lun_res_drop(r);
     return LVM_OK;
 }
 
+static lvm_err lun_close_sender(lvm_hostcall *call, lvm_val *ar)
+{
+    return lun_close(call, ar, LUN_SENDER, "close_sender");
+}
+
 static lvm_err lun_close_receiver(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("close_receiver");
-    lun_res *r = lun_table_get(&lp->receivers, ar[0].i32);
-    if (r)
-        lun_res_drop(r);
-    return LVM_OK;
+    return lun_close(call, ar, LUN_RECEIVER, "close_receiver");
 }
 
 /* X_serialize(id) -> index in the pending list. */
 lvm_err lun_serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
 {
-    SELF(fn);
+    LUN_SELF(fn);
     uint32_t id = ar[0].i32;
     lun_res *r = lun_table_get(lun_table_of(lp, kind), id);
     if (!r)
@@ -319,7 +315,7 @@ lvm_err lun_serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char
  * taken once, and only as its own kind (ABI 5.3, D5). */
 lvm_err lun_deserialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
 {
-    SELF(fn);
+    LUN_SELF(fn);
     uint32_t index = ar[0].i32;
     if (!lp->last)
         return lun_trap(fn, "index %u but no received message (ABI D5)", index);

@@ -93,9 +93,7 @@ void lun_module_cleanup(lun_proc *lp)
  * sections (megabytes of DWARF) by their size, so the cost is the code. */
 static lvm_err lun_load_module(lvm_hostcall *call, lvm_val *ar)
 {
-    lun_proc *lp = lun_self(call);
-    if (!lp)
-        return lun_trap("load_module", "called outside a process");
+    LUN_SELF("load_module");
     uint32_t ptr = ar[0].i32, len = ar[1].i32, out = ar[2].i32;
     wasi_mem m = wasi_mem_of(call);
     if (!wasi_mem_check(&m, out, 4))
@@ -140,9 +138,7 @@ static lvm_err lun_unload_module(lvm_hostcall *call, lvm_val *ar)
  * record: nothing is instantiated until a spawn uses it. */
 static lvm_err lun_create_import(lvm_hostcall *call, lvm_val *ar)
 {
-    lun_proc *lp = lun_self(call);
-    if (!lp)
-        return lun_trap("create_import", "called outside a process");
+    LUN_SELF("create_import");
     uint32_t ptr = ar[0].i32, len = ar[1].i32, id = ar[2].i32;
     wasi_mem m = wasi_mem_of(call);
     lvm_err err = check_name(&m, ptr, len, "create_import");
@@ -236,9 +232,7 @@ static lvm_linker *setup_helpers(lvm_process *p, void *arg, lvm_linker *host, lv
 static lvm_err lun_spawn_from_module(lvm_hostcall *call, lvm_val *ar)
 {
     static const char fn[] = "spawn_from_module";
-    lun_proc *lp = lun_self(call);
-    if (!lp)
-        return lun_trap(fn, "called outside a process");
+    LUN_SELF(fn);
     lunatic_runtime *rt = lp->rt;
     uint32_t id = ar[0].i32, name_ptr = ar[1].i32, name_len = ar[2].i32;
     uint32_t max_memory = ar[3].i32, imp_ptr = ar[4].i32, imp_len = ar[5].i32;

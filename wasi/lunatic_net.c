@@ -182,10 +182,8 @@ static lvm_err sock_add(lun_table *t, lun_kind kind, int fd, uint32_t *id)
 /* {====== argument checks */
 
 #define SELF(fn)                                                   \
-    lun_proc *lp = lun_self(call);                                 \
-    lvm_process *self = lvm_process_self();                        \
-    if (!lp || !self)                                              \
-        return lun_trap(fn, "called outside a process")
+    LUN_SELF(fn);                                                  \
+    lvm_process *self = lvm_process_self()
 
 /* A u32 out-pointer, checked before anything happens (D7). */
 #define CHECK_OUT(fn, what, ptr)                                                       \
@@ -280,7 +278,7 @@ static lvm_err gather(const wasi_mem *m, uint32_t iovs, uint32_t count, struct i
  * is non-blocking and close-on-exec (io_tcp_listen_addr). */
 static lvm_err lun_tcp_bind(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("tcp_bind");
+    LUN_SELF("tcp_bind");
     uint32_t addr = ar[0].i32, alen = ar[1].i32, port = ar[2].i32, out = ar[3].i32;
     wasi_mem m = wasi_mem_of(call);
     if (!wasi_mem_check(&m, addr, alen))
@@ -471,33 +469,21 @@ static lvm_err lun_tcp_write(lvm_hostcall *call, lvm_val *ar)
 /* tcp_flush(stream_id) -> 0: writes are not buffered here. */
 static lvm_err lun_tcp_flush(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("tcp_flush");
-    (void)self;
+    LUN_SELF("tcp_flush");
     if (!sock_get(lp, LUN_TCP_STREAM, ar[0].i32, "tcp_flush"))
         return LVM_ERR_TRAP_HOST;
     ar[0].i32 = IOC_OK;
     return LVM_OK;
 }
 
-/* close_*: drop this process's reference; unknown ids are ignored. */
-static lvm_err close_sock(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn)
-{
-    SELF(fn);
-    (void)self;
-    lun_res *r = lun_table_get(lun_table_of(lp, kind), ar[0].i32);
-    if (r)
-        lun_res_drop(r);
-    return LVM_OK;
-}
-
 static lvm_err lun_close_listener(lvm_hostcall *call, lvm_val *ar)
 {
-    return close_sock(call, ar, LUN_TCP_LISTENER, "close_tcp_listener");
+    return lun_close(call, ar, LUN_TCP_LISTENER, "close_tcp_listener");
 }
 
 static lvm_err lun_close_stream(lvm_hostcall *call, lvm_val *ar)
 {
-    return close_sock(call, ar, LUN_TCP_STREAM, "close_tcp_stream");
+    return lun_close(call, ar, LUN_TCP_STREAM, "close_tcp_stream");
 }
 
 static lvm_err lun_stream_serialize(lvm_hostcall *c, lvm_val *ar)
@@ -845,8 +831,7 @@ static lvm_err lun_resolve(lvm_hostcall *call, lvm_val *ar)
  * checked first (D7). */
 static lvm_err lun_resolve_next(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("resolve_next");
-    (void)self;
+    LUN_SELF("resolve_next");
     uint32_t id = ar[0].i32, addr = ar[1].i32, len_out = ar[2].i32, port_out = ar[3].i32;
     uint32_t flow_out = ar[4].i32, scope_out = ar[5].i32;
     lun_resolver *r = resolver_get(lp, id);
@@ -879,8 +864,7 @@ static lvm_err lun_resolve_next(lvm_hostcall *call, lvm_val *ar)
 /* remove_resolver(id): unknown ids are ignored. */
 static lvm_err lun_remove_resolver(lvm_hostcall *call, lvm_val *ar)
 {
-    SELF("remove_resolver");
-    (void)self;
+    LUN_SELF("remove_resolver");
     uint32_t id = ar[0].i32;
     lun_resolver *r = resolver_get(lp, id);
     if (r) {

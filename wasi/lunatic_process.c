@@ -285,9 +285,7 @@ static lvm_err lun_sleep_ms(lvm_hostcall *call, lvm_val *ar)
 /* spawn_with_context(fn_index, ctx_ptr, ctx_len) -> handle */
 static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
 {
-    lun_proc *lp = lun_self(call);
-    if (!lp)
-        return lun_trap("spawn_with_context", "called outside a process");
+    LUN_SELF("spawn_with_context");
     lunatic_runtime *rt = lp->rt;
     uint32_t fn_index = ar[0].i32, ptr = ar[1].i32, len = ar[2].i32;
     wasi_mem m = wasi_mem_of(call);
@@ -329,10 +327,8 @@ static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
 /* join(handle) -> 0 | 1 */
 static lvm_err lun_join(lvm_hostcall *call, lvm_val *ar)
 {
-    lun_proc *lp = lun_self(call);
+    LUN_SELF("join");
     lun_child *c = NULL;
-    if (!lp)
-        return lun_trap("join", "called outside a process");
     lvm_err err = child_get(lp, ar[0].i32, "join", &c);
     if (err)
         return err;
@@ -347,10 +343,8 @@ static lvm_err lun_join(lvm_hostcall *call, lvm_val *ar)
 /* detach_process(handle): the child runs on; nobody can join it. */
 static lvm_err lun_detach(lvm_hostcall *call, lvm_val *ar)
 {
-    lun_proc *lp = lun_self(call);
+    LUN_SELF("detach_process");
     lun_child *c = NULL;
-    if (!lp)
-        return lun_trap("detach_process", "called outside a process");
     lvm_err err = child_get(lp, ar[0].i32, "detach_process", &c);
     if (err)
         return err;
@@ -362,10 +356,8 @@ static lvm_err lun_detach(lvm_hostcall *call, lvm_val *ar)
  * its own exit hook releases its resources. */
 static lvm_err lun_cancel(lvm_hostcall *call, lvm_val *ar)
 {
-    lun_proc *lp = lun_self(call);
+    LUN_SELF("cancel_process");
     lun_child *c = NULL;
-    if (!lp)
-        return lun_trap("cancel_process", "called outside a process");
     lvm_err err = child_get(lp, ar[0].i32, "cancel_process", &c);
     if (err)
         return err;
