@@ -123,9 +123,11 @@ uint32_t lvm_module_ctors(const lvm_module *m);
 
 lvm_store *lvm_store_new(void);
 void lvm_store_free(lvm_store *s);
-/* Cap every memory created in s at `pages` (0: no cap beyond the module's
- * own maximum): instantiating a memory whose minimum exceeds it fails, and
- * memory.grow past it returns -1.  lvm's per-process memory limit. */
+/* Cap every memory created in s from now on at `pages` (0 is a cap too: no
+ * pages at all): instantiating a memory whose minimum exceeds it fails,
+ * and memory.grow past it returns -1.  lvm's per-process memory limit.  A
+ * new store has no cap beyond each module's own maximum, which is a cap
+ * of 65536 pages (4 GiB, all that wasm32 can address). */
 void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages);
 
 /* Host functions.  args_results holds the arguments on entry and must hold

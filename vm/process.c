@@ -44,23 +44,6 @@ static green_step process_run(green_proc *g)
     return GREEN_EXIT;
 }
 
-/* A limit of 0 pages: the instance's own memories must be empty and stay
- * so.  Checked after instantiation, which is before anything runs. */
-static bool limit_to_zero(lvm_instance *inst, lvm_diag *diag)
-{
-    const lvm_module *m = inst->module;
-    for (uint32_t i = m->nimported_memories; i < m->nmemories; i++) {
-        if (inst->memories[i]->pages) {
-            lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET,
-                         ": memory %u needs %u pages, the limit is 0", i,
-                         inst->memories[i]->pages);
-            return false;
-        }
-        inst->memories[i]->limit_pages = 0;
-    }
-    return true;
-}
-
 static void process_free(green_proc *g)
 {
     lvm_process *p = (lvm_process *)g;
@@ -93,7 +76,9 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
         p->on_exit = cfg->on_exit;
         if (cfg->setup && !(link = cfg->setup(p, cfg->setup_arg, l, diag)))
             goto fail;
-        lvm_store_set_memory_limit(p->store, cfg->memory_limit_pages);
+        lvm_store_set_memory_limit(p->store, cfg->memory_limit_zero    ? 0
+                                             : cfg->memory_limit_pages ? cfg->memory_limit_pages
+                                                                       : LVM_MAX_PAGES);
     }
     /* The start function, if any, runs here on the spawner's thread of
      * control (it is part of instantiation). */
@@ -105,8 +90,6 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
             lvm_thread_backtrace(p->thread, cfg->backtrace, cfg->backtrace_size);
         goto fail;
     }
-    if (cfg && cfg->memory_limit_zero && !limit_to_zero(p->inst, diag))
-        goto fail;
     if (cfg && cfg->entry_is_table_slot) {
         lvm_table *t = p->inst->module->ntables ? p->inst->tables[0] : NULL;
         if (!t || t->type != LVM_FUNCREF || cfg->table_slot >= t->size ||

@@ -18,7 +18,10 @@ lvm_memory vm_no_memory;
 
 lvm_store *lvm_store_new(void)
 {
-    return calloc(1, sizeof(lvm_store));
+    lvm_store *s = calloc(1, sizeof(lvm_store));
+    if (s)
+        s->memory_limit_pages = LVM_MAX_PAGES;
+    return s;
 }
 
 bool vm_store_track(lvm_store *s, void *obj, void (*fn)(void *))
@@ -186,7 +189,7 @@ void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages)
 
 lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages, bool has_max)
 {
-    uint32_t limit = s->memory_limit_pages ? s->memory_limit_pages : LVM_MAX_PAGES;
+    uint32_t limit = s->memory_limit_pages;
     if (min_pages > LVM_MAX_PAGES || min_pages > limit)
         return NULL;
     lvm_memory *m = calloc(1, sizeof *m);

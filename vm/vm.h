@@ -84,7 +84,7 @@ typedef struct vm_object {
 
 struct lvm_store {
     vm_object *objects;
-    uint32_t memory_limit_pages;    /* 0: none (see lvm_store_set_memory_limit) */
+    uint32_t memory_limit_pages;    /* see lvm_store_set_memory_limit */
 };
 
 /* Register obj with the store so lvm_store_free frees it with fn. */

@@ -268,7 +268,7 @@ static lvm_err lun_spawn_from_module(lvm_hostcall *call, lvm_val *ar)
     name[name_len] = 0;
     for (uint32_t i = 0; i < q.n; i++)
         q.imports[i] = lp->imports[wasi_load_u32(&m, imp_ptr + 4 * i)];
-    q.helper_limit = rt->cfg.memory_limit_pages;
+    q.helper_limit = rt->cfg.memory_limit_pages ? rt->cfg.memory_limit_pages : LVM_MAX_PAGES;
 
     /* The target's memory: at most max_memory pages, and never more than
      * lvm's own per-process limit.  0 is a real limit here (no pages). */
