@@ -396,16 +396,15 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
     }
     lvm_process_config pc = {
         .thread = &tc, .user = main_state, .on_exit = main_exited,
-        .backtrace = frames, .backtrace_size = sizeof frames,
         .memory_limit_pages = (uint32_t)o->max_memory_pages,
     };
     lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
-    /* Instantiation (with the start function) happens here; then _start
-     * runs on the workers. */
+    /* Instantiation happens here; the start function, if any, and then
+     * _start run on the workers. */
     p = lvm_process_spawn(sched, m, l, "_start", NULL, &pc, &diag);
     if (!p) {
         /* It would have been process 1: the first one spawned. */
-        status = failure_status(path, 1, diag.err, &diag, frames, ctx);
+        status = failure_status(path, 1, diag.err, &diag, "", ctx);
         goto out;
     }
     pthread_mutex_lock(&w.lock);

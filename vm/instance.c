@@ -467,10 +467,11 @@ static lvm_err init_datas(lvm_instance *inst, lvm_diag *diag)
     return LVM_OK;
 }
 
-lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *t,
-                        lvm_instance **out, lvm_diag *diag)
+lvm_err lvm_instantiate_deferred(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_instance **out,
+                                 lvm_func **start_out, lvm_diag *diag)
 {
     *out = NULL;
+    *start_out = NULL;
     lvm_instance *inst = calloc(1, sizeof *inst);
     if (!inst)
         return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
@@ -491,16 +492,26 @@ lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *
         return diag && diag->err == err ? err : lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
     if ((err = init_elems(inst, diag)) || (err = init_datas(inst, diag)))
         return err;
-    if (m->start >= 0) {
-        if (!t)
-            return lvm_diag_set(diag, LVM_ERR_NOT_IMPLEMENTED, LVM_NO_OFFSET,
-                                ": a start function needs a thread");
-        err = lvm_invoke(t, inst->funcs[m->start], NULL, NULL);
-        if (err)
-            return lvm_diag_set(diag, err, LVM_NO_OFFSET, " (in the start function)");
-    }
     *out = inst;
+    *start_out = m->start >= 0 ? inst->funcs[m->start] : NULL;
     return LVM_OK;
+}
+
+lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *t,
+                        lvm_instance **out, lvm_diag *diag)
+{
+    lvm_func *start;
+    lvm_err err = lvm_instantiate_deferred(s, l, m, out, &start, diag);
+    if (err || !start)
+        return err;
+    if (!t)
+        err = lvm_diag_set(diag, LVM_ERR_NOT_IMPLEMENTED, LVM_NO_OFFSET,
+                           ": a start function needs a thread");
+    else if ((err = lvm_invoke(t, start, NULL, NULL)))
+        lvm_diag_set(diag, err, LVM_NO_OFFSET, " (in the start function)");
+    if (err)
+        *out = NULL;
+    return err;
 }
 
 /* }====== */

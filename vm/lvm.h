@@ -188,6 +188,12 @@ bool lvm_linker_lookup(const lvm_linker *l, const char *module, const char *name
  * spec requires).  On error *out is NULL. */
 lvm_err lvm_instantiate(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_thread *t,
                         lvm_instance **out, lvm_diag *diag);
+/* The same up to the start function, which it does not run: *start_out
+ * gets it (NULL: the module has none), for the caller to run before
+ * anything else of the instance - e.g. as a process's first code, where
+ * it can yield, block and be preempted like any other (vm/process.c). */
+lvm_err lvm_instantiate_deferred(lvm_store *s, lvm_linker *l, lvm_module *m, lvm_instance **out,
+                                 lvm_func **start_out, lvm_diag *diag);
 
 bool lvm_instance_export(const lvm_instance *inst, const char *name, lvm_extern *out);
 /* The same for a name given by its bytes (wasm names may contain NUL). */

@@ -1,13 +1,14 @@
 /*
  * process.c - wasm instances as green processes (see process.h).
  *
- * A process runs at most two functions in a row on its one thread: the
- * optional first function (a C program's constructors), then the entry.
- * The thread starts in the first and p->then holds the entry; when
- * exec_run reports the first one returned, the entry is entered on the
- * same thread and the slice goes on.  Rejected: calling the first
- * function with lvm_invoke at spawn time, which would run guest code on
- * the spawner (no yields, no blocking calls, the spawner's host state).
+ * A process runs a short list of functions in a row on its one thread
+ * (p->calls): start functions, then the optional first function (a C
+ * program's constructors), then the entry.  The thread starts in the
+ * first of them; when exec_run reports one returned, the next is entered
+ * on the same thread and the slice goes on.  Rejected: calling them with
+ * lvm_invoke at spawn time, which runs guest code on the spawner - no
+ * yields, no blocking calls, no preemption (a start function that loops
+ * forever would hold the spawner's worker), the spawner's host state.
  */
 #include "process.h"
 #include "../exec/exec.h"
@@ -25,10 +26,9 @@ static green_step process_run(green_proc *g)
         p->result = LVM_ERR_TRAP_EXIT;
     } else {
         lvm_err err = exec_run(p->thread);
-        while (err == LVM_OK && p->then) {
-            lvm_func *entry = p->then;      /* the first function returned */
-            p->then = NULL;
-            err = exec_enter(p->thread, entry, p->then_args);
+        while (err == LVM_OK && p->next < p->ncalls) {     /* one returned */
+            lvm_func *f = p->calls[p->next++];
+            err = exec_enter(p->thread, f, f == p->entry ? p->entry_args : NULL);
             if (err == LVM_OK)
                 err = exec_run(p->thread);
         }
@@ -49,8 +49,27 @@ static void process_free(green_proc *g)
     lvm_process *p = (lvm_process *)g;
     lvm_thread_free(p->thread);
     lvm_store_free(p->store);
-    free(p->then_args);
+    if (p->calls != p->calls_inline)
+        free(p->calls);
+    free(p->entry_args);
     free(p);
+}
+
+lvm_err lvm_process_run_first(lvm_process *p, lvm_func *f)
+{
+    if (p->ncalls == p->capcalls) {
+        uint32_t cap = 2 * p->capcalls;
+        lvm_func **v = malloc(cap * sizeof *v);
+        if (!v)
+            return LVM_ERR_NO_MEMORY;
+        memcpy(v, p->calls, p->ncalls * sizeof *v);
+        if (p->calls != p->calls_inline)
+            free(p->calls);
+        p->calls = v;
+        p->capcalls = cap;
+    }
+    p->calls[p->ncalls++] = f;
+    return LVM_OK;
 }
 
 lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
@@ -63,6 +82,8 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
         return NULL;
     }
     p->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+    p->calls = p->calls_inline;
+    p->capcalls = sizeof p->calls_inline / sizeof p->calls_inline[0];
     p->store = lvm_store_new();
     p->thread = lvm_thread_new(cfg ? cfg->thread : NULL);
     if (!p->store || !p->thread) {
@@ -80,14 +101,14 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                                              : cfg->memory_limit_pages ? cfg->memory_limit_pages
                                                                        : LVM_MAX_PAGES);
     }
-    /* The start function, if any, runs here on the spawner's thread of
-     * control (it is part of instantiation). */
-    lvm_err ierr = lvm_instantiate(p->store, link, m, p->thread, &p->inst, diag);
+    lvm_func *start;
+    lvm_err ierr = lvm_instantiate_deferred(p->store, link, m, &p->inst, &start, diag);
     if (link != l)
         lvm_linker_free(link);
-    if (ierr != LVM_OK) {
-        if (lvm_err_is_trap(ierr) && cfg && cfg->backtrace)
-            lvm_thread_backtrace(p->thread, cfg->backtrace, cfg->backtrace_size);
+    if (ierr != LVM_OK)
+        goto fail;
+    if (start && lvm_process_run_first(p, start) != LVM_OK) {
+        lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
         goto fail;
     }
     if (cfg && cfg->entry_is_table_slot) {
@@ -119,7 +140,6 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                      ": \"%s\" is a host function; a process runs wasm code", entry);
         goto fail;
     }
-    lvm_func *start = p->entry;
     if (cfg && cfg->has_first) {
         const lvm_module *mod = p->inst->module;
         uint32_t f = cfg->first_func;
@@ -129,20 +149,25 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                          ": function %u is not a defined () -> () function to run first", f);
             goto fail;
         }
-        start = p->inst->funcs[f];
-        p->then = p->entry;
-        uint32_t n = p->entry->type->nparams;
-        if (args && n) {
-            p->then_args = malloc(n * sizeof *args);
-            if (!p->then_args) {
-                lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
-                goto fail;
-            }
-            memcpy(p->then_args, args, n * sizeof *args);
+        if (lvm_process_run_first(p, p->inst->funcs[f]) != LVM_OK) {
+            lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+            goto fail;
         }
-        args = NULL;
     }
-    lvm_err err = exec_enter(p->thread, start, args);
+    uint32_t n = p->entry->type->nparams;
+    if (p->ncalls && args && n) {       /* the entry runs later: keep them */
+        if (!(p->entry_args = malloc(n * sizeof *args))) {
+            lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+            goto fail;
+        }
+        memcpy(p->entry_args, args, n * sizeof *args);
+    }
+    if (lvm_process_run_first(p, p->entry) != LVM_OK) {
+        lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
+        goto fail;
+    }
+    p->next = 1;
+    lvm_err err = exec_enter(p->thread, p->calls[0], p->ncalls == 1 ? args : NULL);
     if (err) {
         lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
         goto fail;
@@ -150,10 +175,7 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
     green_spawn(s, &p->g, process_run, process_free, p);
     return p;
 fail:
-    lvm_thread_free(p->thread);
-    lvm_store_free(p->store);
-    free(p->then_args);
-    free(p);
+    process_free(&p->g);
     return NULL;
 }
 

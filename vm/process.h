@@ -25,9 +25,13 @@ typedef struct lvm_process {
                                    ("trap in process 3"); `lvm run`'s main
                                    process, spawned first, is 1 */
     lvm_func *entry;
-    lvm_func *then;             /* the entry, while the first function
-                                   (cfg->has_first) is still running */
-    lvm_val *then_args;         /* its arguments (a copy), or NULL */
+    /* What the thread runs, in order: the start functions (of the
+     * instances setup made, then of the module's own), the first function
+     * (cfg->has_first), then the entry; calls[next - 1] is running. */
+    lvm_func **calls;
+    uint32_t ncalls, next, capcalls;
+    lvm_func *calls_inline[3];  /* room for the usual few, without a malloc */
+    lvm_val *entry_args;        /* the entry's arguments (a copy), or NULL */
     lvm_err result;             /* LVM_OK, or the trap that ended it */
     void *user;                 /* the embedder's (e.g. the lunatic state) */
     void *wasi;                 /* this process's WASI context (fd table...),
@@ -52,8 +56,6 @@ typedef struct lvm_process_config {
     uint32_t first_func;                /* first_func of the instance (an
                                            index of the module; () -> ()),
                                            e.g. __wasm_call_ctors */
-    char *backtrace;                    /* if spawning fails with a trap (in */
-    size_t backtrace_size;              /* the start function): its frames */
     /* Before m is instantiated: set up the new store, e.g. instantiate
      * other modules in it whose exports m imports.  Called once, by
      * lvm_process_spawn, with p->store, p->thread, p->user and p->wasi
@@ -61,7 +63,8 @@ typedef struct lvm_process_config {
      * what it makes; m's memories then get memory_limit_pages).  Returns
      * the linker for m's imports, which lvm_process_spawn frees after
      * instantiating unless it is l itself; or NULL with diag set, and the
-     * spawn fails. */
+     * spawn fails.  Setup queues the start functions of what it makes
+     * with lvm_process_run_first. */
     lvm_linker *(*setup)(lvm_process *p, void *setup_arg, lvm_linker *l, lvm_diag *diag);
     void *setup_arg;
 } lvm_process_config;
@@ -69,13 +72,14 @@ typedef struct lvm_process_config {
 /* Instantiate m in a fresh store (imports through l, or through the
  * linker cfg->setup returns after making what m imports in that store;
  * its memories limited by cfg->memory_limit_pages) on the caller's thread
- * of control, start function included, and spawn a process that calls
- * the export `entry` (or, with cfg->entry_is_table_slot, the function in
- * element table_slot of table 0: how lunatic spawns a closure) with args
- * (NULL: it takes none).  With cfg->has_first it first calls
- * function first_func of the new instance, on the process like the entry
- * (it may yield and block); the entry runs when it returns, and a trap in
- * it ends the process with that trap.  The spawner passes a context - a
+ * of control, and spawn a process that calls the export `entry` (or, with
+ * cfg->entry_is_table_slot, the function in element table_slot of table
+ * 0: how lunatic spawns a closure) with args (NULL: it takes none).
+ * Before the entry the process runs, on its own thread like the entry
+ * (they may yield, block and be preempted), the start functions - so a
+ * start function that loops forever holds only its process, never the
+ * spawner - and, with cfg->has_first, function first_func of the new
+ * instance; a trap in any of them ends the process with that trap.  The spawner passes a context - a
  * first message, a channel - through cfg->user.  Detaching is releasing
  * the spawner's reference; joining is green_join on p->g.  The
  * caller receives one reference (lvm_process_release).  On failure returns
@@ -90,6 +94,9 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                                const char *entry, const lvm_val *args,
                                const lvm_process_config *cfg, lvm_diag *diag);
 void lvm_process_release(lvm_process *p);
+
+/* In cfg->setup: run f (() -> ()) before everything queued after it. */
+lvm_err lvm_process_run_first(lvm_process *p, lvm_func *f);
 
 /* The process running the current host call (NULL outside processes). */
 static inline lvm_process *lvm_process_self(void)

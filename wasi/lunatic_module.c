@@ -19,11 +19,10 @@
  * of it.  Only functions come from helpers (D9); the target keeps its own
  * memory, tables and globals.  A failure there - an unresolved import, a
  * memory too big, a missing entry - is a failed child (join gives 1) with
- * a line on stderr, never a trap of the caller.  Rejected: setting the
- * helpers up lazily inside the child, which would run their start
- * functions on the child's green thread but needs instantiation to become
- * resumable; start functions here run inside the caller's host call,
- * where lun_self refuses to treat them as the caller.
+ * a line on stderr, never a trap of the caller.  The start functions of
+ * the helpers and of the target do not run here but first thing in the
+ * child, on its own thread (lvm_process_run_first), so one that blocks or
+ * loops forever holds only the child.
  */
 #include "lunatic_internal.h"
 
@@ -210,9 +209,12 @@ static lvm_linker *setup_helpers(lvm_process *p, void *arg, lvm_linker *host, lv
         if (replaced)
             continue;
         lvm_instance *inst;
-        lvm_err err = lvm_instantiate(p->store, host, im->module, p->thread, &inst, diag);
+        lvm_func *start;
+        lvm_err err = lvm_instantiate_deferred(p->store, host, im->module, &inst, &start, diag);
         if (err == LVM_OK) {
             err = lvm_linker_define_exports(l, im->name, im->name_len, inst, 1u << LVM_EXTERN_FUNC);
+            if (!err && start)      /* it runs in the child, before the target's */
+                err = lvm_process_run_first(p, start);
             if (err)
                 lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
         }

@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The calling thread must be the process's own: a start function that
- * runs while its spawner instantiates a module (a module loaded by the
- * guest may have one) runs on the new process's thread but inside the
- * spawner's host call, and must not act as the spawner. */
+/* The calling thread must be the process's own: wasm code that an
+ * embedder runs with lvm_invoke from inside a host call (on another
+ * lvm_thread) is not that process and must not act as it.  (Start
+ * functions run first thing in their process, on its thread.) */
 lun_proc *lun_self(const lvm_hostcall *call)
 {
     lvm_process *p = lvm_process_self();

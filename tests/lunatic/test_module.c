@@ -214,6 +214,14 @@ Test(module, handles_share_the_process_table)
     EXPECT_RUN(r, 0, "handles 0 1 2 3\njoin 0\n");
 }
 
+/* A start function runs in its child, preemptible: one that never returns
+ * holds neither the spawner nor the only worker. */
+Test(module, endless_start_function_holds_only_its_child, .timeout = 20)
+{
+    run_result *r = lun_run(MOD, "1", "start_spin", NULL);
+    EXPECT_RUN(r, 0, "spawned 0\ncancelled\n");
+}
+
 /* ABI 7.1's load_module example: a whole WASI command, _start with
  * max_memory 32, prints through WASI (with the program's arguments) and
  * joins 0. */

@@ -173,6 +173,17 @@ static void handles(void)
     printf("join %u\n", lunatic_join(h0));
 }
 
+/* A start function that loops forever holds only its child, even on one
+ * worker: spawn_from_module returns, and the child can be cancelled. */
+static void start_spin(void)
+{
+    uint32_t h = lunatic_spawn_from_module(LOAD(start_spin), "test", 4, 32, NULL, 0);
+    printf("spawned %u\n", h);
+    lunatic_sleep_ms(5);
+    lunatic_cancel(h);
+    printf("cancelled\n");
+}
+
 /* ABI 7.1: a whole WASI command, its _start, max_memory 32: it prints
  * through WASI (its args are the program's) and joins 0. */
 static void hello(void)
@@ -282,6 +293,8 @@ int main(int argc, char **argv)
         remove_after_spawn();
     else if (!strcmp(m, "handles"))
         handles();
+    else if (!strcmp(m, "start_spin"))
+        start_spin();
     else if (!strcmp(m, "hello"))
         hello();
     else if (!strcmp(m, "big"))

@@ -1,7 +1,6 @@
 ;; start_yield.wat - a start function that calls lunatic.yield_.  It runs
-;; while the spawner instantiates the module, so the host must not take it
-;; for the spawner's own call (which would leave the spawner's yield half
-;; done): it is a call from no process, which yield_ lets return.
+;; first thing in the child, on the child's thread, so the yield is the
+;; child's own.
 (module
   (import "lunatic" "yield_" (func $yield))
   (func $start (call $yield))
