@@ -236,9 +236,26 @@ lvm_err wasi_block_on_fd(int host_fd, bool for_write);
 typedef struct wasi_mem wasi_mem;
 struct stat;
 struct timespec;
+struct iovec;
 
-/* {====== helpers of preview1_fd.c that preview1_path.c and preview1_poll.c
- * use too */
+/* {====== helpers of preview1_fd.c that preview1_path.c, preview1_poll.c
+ * and lunatic_net.c use too */
+
+/* At most this many iovecs go to one host call.  wasi-libc passes 1 or 2;
+ * a guest that passes more gets a short transfer, which WASI (and the
+ * lunatic ABI) allows and libc loops on.  Small enough to live on the
+ * stack of any thread. */
+#define WASI_MAX_IOV 64
+
+/* Check an iovec array of n entries (8 bytes each: buf u32, len u32) and
+ * every buffer in it, then gather at most WASI_MAX_IOV non-empty buffers
+ * totalling at most UINT32_MAX bytes (what a u32 count can report) into
+ * v (room for WASI_MAX_IOV).  Empty buffers are skipped: their pointer may be the end of (or no)
+ * memory, so *nv_out 0 means there is nothing to move.  Returns true, or
+ * false with *bad_out the index of the first buffer outside memory, or
+ * UINT32_MAX if the array itself is. */
+bool wasi_gather(const wasi_mem *m, uint32_t iovs, uint32_t n, struct iovec *v,
+                 int *nv_out, uint32_t *bad_out);
 
 /* Write a filestat (64 bytes, checked by the caller) from a host stat. */
 void wasi_store_filestat(const wasi_mem *m, uint32_t out, const struct stat *st);

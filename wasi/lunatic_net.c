@@ -67,9 +67,6 @@
 
 /* listen()'s backlog, as Rust std's TcpListener::bind. */
 #define LISTEN_BACKLOG 128
-/* At most this many buffers go to one readv/sendmsg; more gives a short
- * transfer, which the ABI allows (the guest loops). */
-#define NET_MAX_IOV 64
 /* The DNS pool's size: lookups are rare and mostly quick. */
 #define DNS_THREADS 4
 
@@ -236,39 +233,6 @@ static socklen_t sockaddr_of(const wasi_mem *m, uint32_t ptr, uint32_t len, uint
     return 0;
 }
 
-/* Check an iovec array (count entries of 8 bytes: buf u32, len u32; ABI
- * 1.2, D7) and every buffer in it, then gather at most NET_MAX_IOV
- * non-empty buffers, at most UINT32_MAX bytes in all (what the u32 count
- * can report).  Returns LVM_OK, or the trap. */
-static lvm_err gather(const wasi_mem *m, uint32_t iovs, uint32_t count, struct iovec v[NET_MAX_IOV],
-                      int *nv_out, uint64_t *total_out, const char *fn)
-{
-    if (!wasi_mem_check(m, iovs, (uint64_t)count * 8))
-        return lun_trap(fn, "iovec array [%u, +8*%u) is outside memory (ABI D7)", iovs, count);
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t buf = wasi_load_u32(m, iovs + 8 * i), len = wasi_load_u32(m, iovs + 8 * i + 4);
-        if (!wasi_mem_check(m, buf, len))
-            return lun_trap(fn, "iovec %u buffer [%u, +%u) is outside memory (ABI 1.2)", i, buf, len);
-    }
-    int nv = 0;
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < count && nv < NET_MAX_IOV && total < UINT32_MAX; i++) {
-        uint32_t buf = wasi_load_u32(m, iovs + 8 * i);
-        uint64_t len = wasi_load_u32(m, iovs + 8 * i + 4);
-        if (len == 0)
-            continue;               /* its pointer may be the end of memory */
-        if (len > UINT32_MAX - total)
-            len = UINT32_MAX - total;
-        v[nv].iov_base = m->base + buf;
-        v[nv].iov_len = (size_t)len;
-        nv++;
-        total += len;
-    }
-    *nv_out = nv;
-    *total_out = total;
-    return LVM_OK;
-}
-
 /* }====== */
 
 /* {====== TCP */
@@ -422,17 +386,20 @@ static lvm_err transfer(lvm_hostcall *call, lvm_val *ar, bool write, const char 
     if (!s)
         return LVM_ERR_TRAP_HOST;
     wasi_mem m = wasi_mem_of(call);
-    struct iovec v[NET_MAX_IOV];
-    int nv = 0;
-    uint64_t total = 0;
-    lvm_err err = gather(&m, iovs, count, v, &nv, &total, fn);
-    if (err)
-        return err;
+    struct iovec v[WASI_MAX_IOV];   /* more gives a short transfer */
+    int nv;
+    uint32_t bad;
+    if (!wasi_gather(&m, iovs, count, v, &nv, &bad)) {
+        if (bad == UINT32_MAX)
+            return lun_trap(fn, "iovec array [%u, +8*%u) is outside memory (ABI D7)", iovs, count);
+        uint32_t buf = wasi_load_u32(&m, iovs + 8 * bad), len = wasi_load_u32(&m, iovs + 8 * bad + 4);
+        return lun_trap(fn, "iovec %u buffer [%u, +%u) is outside memory (ABI 1.2)", bad, buf, len);
+    }
     if (write)
         CHECK_OUT(fn, "nwritten", out);
     else
         CHECK_OUT(fn, "nread", out);
-    if (total == 0)                 /* nothing to move: not a wait, not EOF */
+    if (nv == 0)                    /* nothing to move: not a wait, not EOF */
         return give(ar, &m, out, 0, IOC_OK);
     for (;;) {
         ssize_t n;

@@ -30,11 +30,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* At most this many iovecs go to one host call.  wasi-libc passes 1 or 2;
- * a guest that passes more gets a short transfer, which WASI allows and
- * libc loops on.  Small enough to live on the stack of any thread. */
-#define MAX_IOV 64
-
 /* {====== helpers shared with preview1_path.c */
 
 /* filestat, 64 bytes: dev u64 @0, ino u64 @8, filetype u8 @16 (padding to
@@ -75,20 +70,21 @@ uint32_t wasi_timespecs(uint64_t atim, uint64_t mtim, uint32_t fst, struct times
     return WASI_ESUCCESS;
 }
 
-/* Check an iovec array (8 bytes each: buf u32, len u32) and every buffer in
- * it, and gather at most MAX_IOV non-empty buffers totalling at most
- * UINT32_MAX bytes (what a u32 count can report).  Empty buffers are
- * skipped: their pointer may be the end of (or no) memory. */
-static uint32_t gather(const wasi_mem *m, uint32_t iovs, uint32_t n, struct iovec v[MAX_IOV], int *nv_out)
+bool wasi_gather(const wasi_mem *m, uint32_t iovs, uint32_t n, struct iovec *v,
+                 int *nv_out, uint32_t *bad_out)
 {
+    *bad_out = UINT32_MAX;
     if (!wasi_mem_check(m, iovs, (uint64_t)n * 8))
-        return WASI_EFAULT;
-    for (uint32_t i = 0; i < n; i++)
-        if (!wasi_mem_check(m, wasi_load_u32(m, iovs + 8 * i), wasi_load_u32(m, iovs + 8 * i + 4)))
-            return WASI_EFAULT;
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!wasi_mem_check(m, wasi_load_u32(m, iovs + 8 * i), wasi_load_u32(m, iovs + 8 * i + 4))) {
+            *bad_out = i;
+            return false;
+        }
+    }
     int nv = 0;
     uint64_t total = 0;
-    for (uint32_t i = 0; i < n && nv < MAX_IOV && total < UINT32_MAX; i++) {
+    for (uint32_t i = 0; i < n && nv < WASI_MAX_IOV && total < UINT32_MAX; i++) {
         uint32_t buf = wasi_load_u32(m, iovs + 8 * i);
         uint64_t len = wasi_load_u32(m, iovs + 8 * i + 4);
         if (len == 0)
@@ -101,7 +97,7 @@ static uint32_t gather(const wasi_mem *m, uint32_t iovs, uint32_t n, struct iove
         total += len;
     }
     *nv_out = nv;
-    return WASI_ESUCCESS;
+    return true;
 }
 
 /* May a read (or write) on f go ahead without stopping the thread?
@@ -147,10 +143,11 @@ static lvm_err read_or_write(lvm_hostcall *call, lvm_val *ar, bool write)
         return wasi_return(ar, e == WASI_ENOTCAPABLE ? WASI_EBADF : e);
     /* Check everything before moving a byte (a bad iovec must not leave
      * half a line on stdout). */
-    struct iovec v[MAX_IOV];
+    struct iovec v[WASI_MAX_IOV];
     int nv;
-    if ((e = gather(&m, iovs, iovs_len, v, &nv)) != 0 || !wasi_mem_check(&m, out, 4))
-        return wasi_return(ar, e ? e : WASI_EFAULT);
+    uint32_t bad;
+    if (!wasi_gather(&m, iovs, iovs_len, v, &nv, &bad) || !wasi_mem_check(&m, out, 4))
+        return wasi_return(ar, WASI_EFAULT);
     if (f->type == WASI_FILETYPE_DIRECTORY)
         return wasi_return(ar, WASI_EISDIR);
 
@@ -197,10 +194,11 @@ static lvm_err positional(lvm_hostcall *call, lvm_val *ar, bool write)
     uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, need, &f);
     if (e)
         return wasi_return(ar, e);
-    struct iovec v[MAX_IOV];
+    struct iovec v[WASI_MAX_IOV];
     int nv;
-    if ((e = gather(&m, iovs, iovs_len, v, &nv)) != 0 || !wasi_mem_check(&m, out, 4))
-        return wasi_return(ar, e ? e : WASI_EFAULT);
+    uint32_t bad;
+    if (!wasi_gather(&m, iovs, iovs_len, v, &nv, &bad) || !wasi_mem_check(&m, out, 4))
+        return wasi_return(ar, WASI_EFAULT);
     if (offset > INT64_MAX)
         return wasi_return(ar, WASI_EINVAL);
     if (f->type == WASI_FILETYPE_DIRECTORY)
