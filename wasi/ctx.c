@@ -14,15 +14,12 @@
  */
 #include "internal.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,40 +321,12 @@ int wasi_ctx_listen_tcp(wasi_ctx *ctx, const char *addr_port)
     long port = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || port < 0 || port > 65535)
         return EINVAL;
-
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t sslen;
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-        host[hl - 1] = '\0';
-        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
-            return EINVAL;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        sslen = sizeof *a6;
-    } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-        if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-            return EINVAL;
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        sslen = sizeof *a4;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* Non-blocking (io_tcp_listen): it is lvm's own socket, so
+     * sock_accept can find out that nobody is waiting without stopping
+     * the worker thread. */
+    int fd = io_tcp_listen(host, (uint16_t)port, 128);
     if (fd < 0)
-        return errno;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    /* Non-blocking: it is lvm's own socket, so sock_accept can find out
-     * that nobody is waiting without stopping the worker thread. */
-    if (bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 128) != 0 ||
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-        int err = errno;
-        close(fd);
-        return err;
-    }
+        return -fd;
     return add_preopen(ctx, fd, NULL);
 }
 
