@@ -136,6 +136,11 @@ lvm_err lun_close(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char *fn
 lvm_err lun_trap(const char *fn, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Room for entry n of an array v of `size`-byte entries with *cap of them
+ * (doubling, from 4): returns the array, moved or not, or NULL (v is then
+ * unchanged) when out of memory.  Every per-process table grows so. */
+void *lun_grow(void *v, uint32_t n, uint32_t *cap, size_t size);
+
 /* Tables. */
 uint32_t lun_table_add(lun_table *t, lun_res r);       /* UINT32_MAX: no memory */
 lun_res *lun_table_get(lun_table *t, uint32_t id);      /* NULL if unknown */

@@ -47,16 +47,23 @@ static lun_res res_copy(const lun_res *r)
     return *r;
 }
 
+void *lun_grow(void *v, uint32_t n, uint32_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    uint32_t c = *cap ? 2 * *cap : 4;
+    void *nv = realloc(v, (size_t)c * size);
+    if (nv)
+        *cap = c;
+    return nv;
+}
+
 uint32_t lun_table_add(lun_table *t, lun_res r)
 {
-    if (t->len == t->cap) {
-        uint32_t cap = t->cap ? 2 * t->cap : 4;
-        lun_res *s = realloc(t->slots, cap * sizeof *s);
-        if (!s)
-            return UINT32_MAX;
-        t->slots = s;
-        t->cap = cap;
-    }
+    lun_res *s = lun_grow(t->slots, t->len, &t->cap, sizeof *s);
+    if (!s)
+        return UINT32_MAX;
+    t->slots = s;
     t->slots[t->len] = r;
     return t->len++;
 }
@@ -298,14 +305,10 @@ lvm_err lun_serialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const char
     lun_res *r = lun_table_get(lun_table_of(lp, kind), id);
     if (!r)
         return lun_trap(fn, "unknown %s id %u (ABI D5)", kind_name(kind), id);
-    if (lp->npending == lp->cappending) {
-        uint32_t cap = lp->cappending ? 2 * lp->cappending : 4;
-        lun_res *p = realloc(lp->pending, cap * sizeof *p);
-        if (!p)
-            return LVM_ERR_NO_MEMORY;
-        lp->pending = p;
-        lp->cappending = cap;
-    }
+    lun_res *p = lun_grow(lp->pending, lp->npending, &lp->cappending, sizeof *p);
+    if (!p)
+        return LVM_ERR_NO_MEMORY;
+    lp->pending = p;
     lp->pending[lp->npending] = res_copy(r);
     ar[0].i32 = lp->npending++;
     return LVM_OK;

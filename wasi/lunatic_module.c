@@ -53,20 +53,6 @@ static lvm_module *module_get(lun_proc *lp, uint32_t id)
     return id < lp->nmodules ? lp->modules[id] : NULL;
 }
 
-/* Room for one more entry in a table of `size`-byte entries. */
-static bool grow(void **v, uint32_t n, uint32_t *cap, size_t size)
-{
-    if (n < *cap)
-        return true;
-    uint32_t c = *cap ? 2 * *cap : 4;
-    void *nv = realloc(*v, (size_t)c * size);
-    if (!nv)
-        return false;
-    *v = nv;
-    *cap = c;
-    return true;
-}
-
 void lun_module_cleanup(lun_proc *lp)
 {
     for (uint32_t i = 0; i < lp->nmodules; i++)
@@ -99,8 +85,10 @@ static lvm_err lun_load_module(lvm_hostcall *call, lvm_val *ar)
         return lun_trap("load_module", "module id out-pointer %u is outside memory (ABI D7)", out);
     if (!wasi_mem_check(&m, ptr, len))
         return lun_trap("load_module", "bytes [%u, +%u) are outside memory (ABI D5)", ptr, len);
-    if (!grow((void **)&lp->modules, lp->nmodules, &lp->capmodules, sizeof *lp->modules))
+    lvm_module **mods = lun_grow(lp->modules, lp->nmodules, &lp->capmodules, sizeof *mods);
+    if (!mods)
         return LVM_ERR_NO_MEMORY;
+    lp->modules = mods;
     static const uint8_t none[1];
     lvm_diag diag;
     lvm_module *mod = lvm_module_load(len ? m.base + ptr : none, len, &diag);
@@ -146,8 +134,10 @@ static lvm_err lun_create_import(lvm_hostcall *call, lvm_val *ar)
     lvm_module *mod = module_get(lp, id);
     if (!mod)
         return lun_trap("create_import", "unknown module id %u (ABI D5)", id);
-    if (!grow((void **)&lp->imports, lp->nimports, &lp->capimports, sizeof *lp->imports))
+    lun_import *imps = lun_grow(lp->imports, lp->nimports, &lp->capimports, sizeof *imps);
+    if (!imps)
         return LVM_ERR_NO_MEMORY;
+    lp->imports = imps;
     char *name = malloc((size_t)len + 1);
     if (!name)
         return LVM_ERR_NO_MEMORY;

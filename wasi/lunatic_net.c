@@ -756,14 +756,10 @@ static lvm_err lun_resolve(lvm_hostcall *call, lvm_val *ar)
             dns_drop(lp);
             return give(ar, &m, out, 0, IOC_OTHER);
         }
-        if (lp->nresolvers == lp->capresolvers) {
-            uint32_t cap = lp->capresolvers ? 2 * lp->capresolvers : 4;
-            lun_resolver **v = realloc(lp->resolvers, cap * sizeof *v);
-            if (!v)
-                return LVM_ERR_NO_MEMORY;
-            lp->resolvers = v;
-            lp->capresolvers = cap;
-        }
+        lun_resolver **v = lun_grow(lp->resolvers, lp->nresolvers, &lp->capresolvers, sizeof *v);
+        if (!v)
+            return LVM_ERR_NO_MEMORY;
+        lp->resolvers = v;
         lun_resolver *r = malloc(sizeof *r);
         if (!r)
             return LVM_ERR_NO_MEMORY;

@@ -181,14 +181,10 @@ static lvm_err child_get(lun_proc *lp, uint32_t id, const char *fn, lun_child **
 
 bool lun_child_reserve(lun_proc *lp)
 {
-    if (lp->nchildren == lp->capchildren) {
-        uint32_t cap = lp->capchildren ? 2 * lp->capchildren : 4;
-        lun_child *c = realloc(lp->children, cap * sizeof *c);
-        if (!c)
-            return false;
-        lp->children = c;
-        lp->capchildren = cap;
-    }
+    lun_child *c = lun_grow(lp->children, lp->nchildren, &lp->capchildren, sizeof *c);
+    if (!c)
+        return false;
+    lp->children = c;
     return true;
 }
 
