@@ -8,6 +8,10 @@
  *   fp       the current frame's slot 0
  *   mem/memsize   memory 0's base and byte size (reloaded after anything
  *            that can grow memory: memory.grow and calls)
+ *   wlo/wspan     the part of memory 0 written so far (see lvm_memory):
+ *            stores check against it instead of memsize, and one outside
+ *            it widens it on the slow path, so that recycling a memory
+ *            zeroes only what its process wrote
  *   inst, fn the running function and its instance
  *   reds     the reduction budget left in this slice
  *
@@ -147,7 +151,17 @@ static lvm_val elem_item(lvm_instance *inst, const decode_const *c)
 #define PUT_F32(v)      (SLOT(0).i64 = f32_bits(v))
 #define PUT_F64(v)      (SLOT(0).f64 = (v))
 
-#define LOAD_MEM()      do { mem = inst->mem0->data; memsize = inst->mem0->size; } while (0)
+#define LOAD_MEM() \
+    do { lvm_memory *m0_ = inst->mem0; mem = m0_->data; memsize = m0_->size; \
+         wlo = m0_->wlo; wspan = m0_->wspan; } while (0)
+/* Before a store of n bytes at ea: inside the written range, go on (one
+ * subtract and compare, like a plain bounds check); else trap if out of
+ * bounds, or widen the range. */
+#define CHECK_STORE(ea, n) \
+    do { if (LVM_UNLIKELY((ea) - wlo > wspan)) { \
+             if ((ea) + (n) > memsize) TRAP(MEMORY_OOB); \
+             vm_memory_widen(inst->mem0, (ea), (n)); \
+             wlo = inst->mem0->wlo; wspan = inst->mem0->wspan; } } while (0)
 
 /* [op][dst][a]        dst = expr(a) */
 #define UNOP(name, T, GET, PUT, expr) \
@@ -166,7 +180,7 @@ static lvm_val elem_item(lvm_instance *inst, const decode_const *c)
 #define STORE(name, T, GET) \
     CASE(name) { \
         uint64_t ea = (uint64_t)I32(0) + CELL(2); \
-        if (LVM_UNLIKELY(ea + sizeof(T) > memsize)) TRAP(MEMORY_OOB); \
+        CHECK_STORE(ea, sizeof(T)); \
         T v = (T)GET(1); memcpy(mem + ea, &v, sizeof v); NEXT(5); }
 
 /* Trapping float-to-int: NaN is "invalid conversion", out of range
@@ -205,7 +219,7 @@ lvm_err exec_run(lvm_thread *t)
     lvm_instance *inst = t->inst;
     lvm_func *fn = t->fn;
     uint8_t *mem;
-    uint64_t memsize;
+    uint64_t memsize, wlo, wspan;
     int32_t reds = t->slice;
     lvm_err err = LVM_OK;
     /* Call state shared by CALL and CALL_INDIRECT (see do_call). */
@@ -461,7 +475,7 @@ dispatch:
 #define STORE_SUM(name, T, GET) \
     CASE(name) { \
         uint64_t ea = (uint64_t)(uint32_t)(I32(0) + I32(1)) + CELL(3); \
-        if (LVM_UNLIKELY(ea + sizeof(T) > memsize)) TRAP(MEMORY_OOB); \
+        CHECK_STORE(ea, sizeof(T)); \
         T v = (T)GET(2); memcpy(mem + ea, &v, sizeof v); NEXT(6); }
     LOAD_SUM(I32_LOAD_SUM, uint32_t, PUT_I32, )
     LOAD_SUM(I64_LOAD_SUM, uint64_t, PUT_I64, )
@@ -495,14 +509,21 @@ dispatch:
         LOAD_MEM();
         NEXT(4);
     }
+    /* Bulk writes count [d, d + n) as written (they are long enough that
+     * the call costs nothing next to the copy). */
+#define WRITTEN(d, n) \
+    do { vm_memory_widen(inst->mem0, (d), (n)); \
+         wlo = inst->mem0->wlo; wspan = inst->mem0->wspan; } while (0)
     /* [memory.init][d][s][n][data] */
     CASE(MEMORY_INIT) {
         const decode_data *seg = &inst->module->datas[CELL(3)];
         uint64_t d = I32(0), s = I32(1), n = I32(2);
         uint64_t segsize = inst->data_dropped[CELL(3)] ? 0 : seg->size;
         if (LVM_UNLIKELY(s + n > segsize || d + n > memsize)) TRAP(MEMORY_OOB);
-        if (n)
+        if (n) {
             memcpy(mem + d, seg->bytes + s, n);
+            WRITTEN(d, n);
+        }
         NEXT(6);
     }
     /* [data.drop][data] */
@@ -511,16 +532,20 @@ dispatch:
     CASE(MEMORY_COPY) {
         uint64_t d = I32(0), s = I32(1), n = I32(2);
         if (LVM_UNLIKELY(d + n > memsize || s + n > memsize)) TRAP(MEMORY_OOB);
-        if (n)
+        if (n) {
             memmove(mem + d, mem + s, n);
+            WRITTEN(d, n);
+        }
         NEXT(5);
     }
     /* [memory.fill][d][value][n] */
     CASE(MEMORY_FILL) {
         uint64_t d = I32(0), n = I32(2);
         if (LVM_UNLIKELY(d + n > memsize)) TRAP(MEMORY_OOB);
-        if (n)
+        if (n) {
             memset(mem + d, (int)(uint8_t)I32(1), n);
+            WRITTEN(d, n);
+        }
         NEXT(5);
     }
 

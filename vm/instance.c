@@ -460,8 +460,10 @@ static lvm_err init_datas(lvm_instance *inst, lvm_diag *diag)
         if (off + d->size > mem->size)
             return lvm_diag_set(diag, LVM_ERR_TRAP_MEMORY_OOB, LVM_NO_OFFSET,
                                 " (data segment %u)", i);
-        if (d->size)
+        if (d->size) {
             memcpy(mem->data + off, d->bytes, d->size);
+            vm_memory_widen(mem, off, d->size);
+        }
         inst->data_dropped[i] = true;
     }
     return LVM_OK;

@@ -155,7 +155,14 @@ lvm_global *lvm_global_new(lvm_store *s, uint8_t valtype, bool mutable_, lvm_val
 const lvm_functype *lvm_func_type(const lvm_func *f);
 lvm_val lvm_global_get(const lvm_global *g);
 uint8_t lvm_global_type(const lvm_global *g);
+/* A memory's bytes.  lvm recycles a memory's block by zeroing only what
+ * was written, so writes by host code must be known: lvm_memory_data
+ * counts the whole memory as written (use it when in doubt);
+ * lvm_memory_base does not, and the caller reports each range it writes
+ * (or may write) with lvm_memory_written before the guest runs again. */
 uint8_t *lvm_memory_data(lvm_memory *m);
+uint8_t *lvm_memory_base(lvm_memory *m);
+void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len);
 uint64_t lvm_memory_size(const lvm_memory *m);   /* in bytes */
 /* Grow by delta pages; returns the old size in pages or -1 (wasm semantics). */
 int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta);

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-lvm_memory vm_no_memory;
+lvm_memory vm_no_memory = { .wlo = VM_UNWRITTEN };
 
 /* {====== stores */
 
@@ -178,8 +178,45 @@ lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void
 static void memory_free(void *p)
 {
     lvm_memory *m = p;
-    vm_pool_free(m->data, m->cap, m->dirty_end);
+    if (m->wlo == VM_UNWRITTEN)
+        vm_pool_free(m->data, m->cap, 0, 0);
+    else
+        vm_pool_free(m->data, m->cap, m->wlo, m->wlo + m->wspan + 8);
     free(m);
+}
+
+void vm_memory_widen(lvm_memory *m, uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return;
+    uint64_t end = off + len, lo = off, hi = end;
+    if (m->wlo != VM_UNWRITTEN) {
+        uint64_t wlo = m->wlo, whi = wlo + m->wspan + 8;
+        if (off >= wlo && end <= whi)
+            return;
+        /* Step past the write by a quarter of the span: a guest filling
+         * memory in one direction then widens O(log n) times. */
+        uint64_t step = (whi - wlo) / 4;
+        if (off < wlo)
+            lo = off > step ? off - step : 0;
+        else
+            lo = wlo;
+        if (end > whi)
+            hi = end + step;
+        else
+            hi = whi;
+    }
+    lo = lo / VM_WRITE_GRAIN * VM_WRITE_GRAIN;
+    hi = (hi + VM_WRITE_GRAIN - 1) / VM_WRITE_GRAIN * VM_WRITE_GRAIN;
+    if (hi > m->size)
+        hi = m->size;           /* a multiple of the grain: whole pages */
+    m->wlo = lo;
+    m->wspan = hi - lo - 8;
+}
+
+void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len)
+{
+    vm_memory_widen(m, off, len);
 }
 
 void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages)
@@ -197,8 +234,9 @@ lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages,
         return NULL;
     m->max_pages = has_max && max_pages < LVM_MAX_PAGES ? max_pages : LVM_MAX_PAGES;
     m->limit_pages = limit;
+    m->wlo = VM_UNWRITTEN;
     if (min_pages) {
-        m->data = vm_pool_alloc((size_t)min_pages * LVM_PAGE_SIZE, &m->cap, &m->dirty_end);
+        m->data = vm_pool_alloc((size_t)min_pages * LVM_PAGE_SIZE, &m->cap);
         if (!m->data) {
             free(m);
             return NULL;
@@ -213,7 +251,13 @@ lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages,
     return m;
 }
 
-uint8_t *lvm_memory_data(lvm_memory *m) { return m->data; }
+uint8_t *lvm_memory_data(lvm_memory *m)
+{
+    vm_memory_widen(m, 0, m->size);     /* the caller may write anywhere */
+    return m->data;
+}
+
+uint8_t *lvm_memory_base(lvm_memory *m) { return m->data; }
 uint64_t lvm_memory_size(const lvm_memory *m) { return m->size; }
 
 int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
@@ -227,27 +271,24 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
     uint64_t size = pages * LVM_PAGE_SIZE;
     if (size > SIZE_MAX / 2)
         return -1;
-    if (size <= m->cap) {
-        /* Room in the block: zero what a previous owner may have left in
-         * the part that now becomes visible. */
-        if (m->dirty_end > m->size) {
-            size_t end = m->dirty_end < size ? m->dirty_end : (size_t)size;
-            memset(m->data + m->size, 0, end - (size_t)m->size);
-        }
-    } else {
-        size_t cap, dirty_end;
-        uint8_t *d = vm_pool_alloc((size_t)size, &cap, &dirty_end);
+    /* Room in the block: nothing to do, it is zero past what was written.
+     * Else move to a bigger (zeroed) block, copying only the written part;
+     * the range stays where it was. */
+    if (size > m->cap) {
+        size_t cap;
+        uint8_t *d = vm_pool_alloc((size_t)size, &cap);
         if (!d)
             return -1;              /* out of host memory: grow fails, as allowed */
-        if (m->size)
-            memcpy(d, m->data, (size_t)m->size);
-        vm_pool_free(m->data, m->cap, m->dirty_end);
+        uint64_t lo = 0, hi = 0;
+        if (m->wlo != VM_UNWRITTEN) {
+            lo = m->wlo;
+            hi = lo + m->wspan + 8;
+            memcpy(d + lo, m->data + lo, (size_t)(hi - lo));
+        }
+        vm_pool_free(m->data, m->cap, lo, hi);
         m->data = d;
         m->cap = cap;
-        m->dirty_end = dirty_end;
     }
-    if (m->dirty_end < size)
-        m->dirty_end = (size_t)size;
     m->size = size;
     m->pages = (uint32_t)pages;
     return old;

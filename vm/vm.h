@@ -42,12 +42,30 @@ struct lvm_memory {
     uint32_t pages, max_pages;  /* max_pages is LVM_MAX_PAGES when unbounded */
     uint32_t limit_pages;       /* the store's per-process limit */
     size_t cap;                 /* the block's size */
-    size_t dirty_end;           /* below this the block may be non-zero */
+    /* What has been written since the memory took its block: every byte
+     * of the block outside [wlo, wlo + wspan + 8) is zero, so recycling
+     * the block zeroes only that range (mempool.c).  The range is kept in
+     * the form the interpreter's store check wants, `ea - wlo > wspan`:
+     * one subtract and one compare, as cheap as the bounds check it
+     * replaces, and it fails for any store that is not wholly inside
+     * (stores are at most 8 bytes).  VM_UNWRITTEN, with wspan 0, is the
+     * empty range: every address fails the check.  Only
+     * vm_memory_widen changes it. */
+    uint64_t wlo, wspan;
 };
 
+#define VM_UNWRITTEN ((uint64_t)1 << 63)
+
+/* Count [off, off + len) (inside the memory) as written: widens the range
+ * in steps of at least VM_WRITE_GRAIN and a quarter of its span, so that a
+ * guest walking upward or downward through memory takes the slow path a
+ * few dozen times, not once per store. */
+#define VM_WRITE_GRAIN 1024
+void vm_memory_widen(lvm_memory *m, uint64_t off, uint64_t len);
+
 /* Linear-memory blocks (mempool.c). */
-uint8_t *vm_pool_alloc(size_t bytes, size_t *cap_out, size_t *dirty_end_out);
-void vm_pool_free(uint8_t *p, size_t cap, size_t dirty);
+uint8_t *vm_pool_alloc(size_t bytes, size_t *cap_out);
+void vm_pool_free(uint8_t *p, size_t cap, uint64_t written_lo, uint64_t written_hi);
 size_t vm_pool_block_size(size_t bytes);
 
 struct lvm_table {

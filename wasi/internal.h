@@ -14,7 +14,12 @@
  * was given into a checked range with wasi_mem_check, and only then reads
  * or writes anything (ABI decision D7: no side effect before all checks).
  * The arithmetic is done in 64 bits, where a 32-bit pointer plus a 32-bit
- * length (or 8 * a 32-bit count) cannot overflow.
+ * length (or 8 * a 32-bit count) cannot overflow.  A checked range also
+ * counts as written (lvm_memory_written), read or not: lvm recycles a
+ * memory by zeroing only what was written, so a write it missed would
+ * show one process's bytes to the next, while an extra mark costs a few
+ * bytes of zeroing.  The check being the one door to guest memory, no
+ * write can slip past it.
  */
 #ifndef LVM_WASI_INTERNAL_H
 #define LVM_WASI_INTERNAL_H
@@ -327,25 +332,32 @@ static inline lvm_err wasi_return(lvm_val *results, uint32_t wasi_errno)
 struct wasi_mem {
     uint8_t *base;
     uint64_t size;
+    lvm_memory *mem;
 };
 
 static inline wasi_mem wasi_mem_of(const lvm_hostcall *call)
 {
-    wasi_mem m = { NULL, 0 };
+    wasi_mem m = { NULL, 0, NULL };
     lvm_memory *mem = call->caller ? lvm_instance_memory(call->caller) : NULL;
     if (mem) {
-        m.base = lvm_memory_data(mem);
+        m.base = lvm_memory_base(mem);
         m.size = m.base ? lvm_memory_size(mem) : 0;
+        m.mem = mem;
     }
     return m;
 }
 
-/* True if [ptr, ptr + len) lies inside the memory.  len is 64-bit so that
- * callers can pass 8 * count without overflow; ptr + len cannot overflow
- * 64 bits for any ptr < 2^32 and len < 2^63. */
+/* True if [ptr, ptr + len) lies inside the memory, which then counts it as
+ * written (see the top of this file).  len is 64-bit so that callers can
+ * pass 8 * count without overflow; ptr + len cannot overflow 64 bits for
+ * any ptr < 2^32 and len < 2^63. */
 static inline bool wasi_mem_check(const wasi_mem *m, uint32_t ptr, uint64_t len)
 {
-    return len <= m->size && ptr <= m->size - len;
+    if (len > m->size || ptr > m->size - len)
+        return false;
+    if (len && m->mem)
+        lvm_memory_written(m->mem, ptr, len);
+    return true;
 }
 
 /* Loads and stores of checked addresses.  Wasm memory is little-endian

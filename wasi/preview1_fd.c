@@ -533,7 +533,7 @@ static lvm_err fd_readdir(lvm_hostcall *call, lvm_val *ar)
         }
         uint32_t namlen = (uint32_t)strlen(d->d_name);
         uint8_t head[24] = { 0 };
-        wasi_mem hm = { head, sizeof head };
+        wasi_mem hm = { head, sizeof head, NULL };   /* a host buffer: no checks */
         wasi_store_u64(&hm, 0, f->dir_pos + 1);
         wasi_store_u64(&hm, 8, (uint64_t)d->d_ino);
         wasi_store_u32(&hm, 16, namlen);

@@ -1,12 +1,15 @@
 /*
  * test_memory.c - linear memories from the block pool (vm/mempool.c): a
  * recycled block must read as zero wherever the new memory can see, both
- * at creation and as it grows into the block; limits hold.
+ * at creation and as it grows into the block; every way of writing a
+ * memory counts what it wrote, so that recycling (which zeroes only that)
+ * never shows one owner's bytes to the next; limits hold.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "vm.h"
+#include "wat.h"
 
 #define PAGE LVM_PAGE_SIZE
 
@@ -67,3 +70,110 @@ Test(exec_memory, limits_and_maximum)
     cr_assert(all_zero(lvm_memory_data(z), PAGE));
     lvm_store_free(s);
 }
+
+/* {====== the written range */
+
+/* Two pages (a 128 KiB block) with data at 70000 and one export per way
+ * a guest writes memory. */
+static const char *writer_wat =
+    "(module (memory (export \"mem\") 2)\n"
+    " (data (i32.const 70000) \"hello\")\n"
+    " (data $p \"passive\")\n"
+    " (func (export \"i64.store\") (param $a i32) (param $b i32) (param $c i32)\n"
+    "  (i64.store (local.get $a) (i64.const -1)))\n"
+    " (func (export \"i32.store8\") (param $a i32) (param $b i32) (param $c i32)\n"
+    "  (i32.store8 offset=3 (local.get $a) (i32.const 7)))\n"
+    " (func (export \"i32.store+add\") (param $a i32) (param $b i32) (param $c i32)\n"
+    "  (i32.store (i32.add (local.get $a) (local.get $b)) (i32.const 9)))\n"
+    " (func (export \"memory.fill\") (param $a i32) (param $b i32) (param $c i32)\n"
+    "  (memory.fill (local.get $a) (i32.const 0x55) (local.get $c)))\n"
+    " (func (export \"memory.copy\") (param $a i32) (param $b i32) (param $c i32)\n"
+    "  (memory.copy (local.get $a) (local.get $b) (local.get $c)))\n"
+    " (func (export \"memory.init\") (param $a i32) (param $b i32) (param $c i32)\n"
+    "  (memory.init $p (local.get $a) (i32.const 0) (local.get $c))))";
+
+static bool all_zero_outside(const uint8_t *p, size_t n, size_t lo, size_t hi)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] && (i < lo || i >= hi))
+            return false;
+    return true;
+}
+
+Test(exec_memory, every_write_is_counted_and_recycling_zeroes_it)
+{
+    /* Each write alone, far from the data segment, so a write the range
+     * missed would leave a non-zero byte outside it. */
+    static const struct { const char *fn; uint32_t a, b, c; } writes[] = {
+        { "i64.store", 8, 0, 0 },           /* low end */
+        { "i64.store", 2 * PAGE - 8, 0, 0 },/* the last eight bytes */
+        { "i64.store", PAGE - 4, 0, 0 },    /* across the page boundary */
+        { "i32.store8", 130000, 0, 0 },
+        { "i32.store+add", 1000, 129000, 0 },
+        { "memory.fill", 20000, 0, 3000 },
+        { "memory.copy", 120000, 70000, 5 },
+        { "memory.init", 10, 0, 7 },
+        { NULL, 30000, 0, 16 },             /* a host write */
+    };
+    lvm_module *mod = load_wat(writer_wat);
+    for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
+        lvm_store *s = lvm_store_new();
+        lvm_thread *t = lvm_thread_new(NULL);
+        lvm_instance *inst;
+        lvm_diag d;
+        cr_assert_eq(lvm_instantiate(s, NULL, mod, t, &inst, &d), LVM_OK, "%s", d.message);
+        lvm_memory *m = lvm_instance_memory(inst);
+        /* Instantiating wrote only the data segment: the range is that
+         * rounded out to VM_WRITE_GRAIN, not the memory. */
+        cr_assert_leq(m->wspan + 8, 2 * VM_WRITE_GRAIN, "range of %llu bytes after instantiation",
+                      (unsigned long long)(m->wspan + 8));
+        if (writes[w].fn) {
+            lvm_extern f;
+            cr_assert(lvm_instance_export(inst, writes[w].fn, &f));
+            lvm_val args[3] = { { .i64 = writes[w].a }, { .i64 = writes[w].b }, { .i64 = writes[w].c } };
+            cr_assert_eq(lvm_invoke(t, f.u.func, args, NULL), LVM_OK, "%s", writes[w].fn);
+        } else {
+            memset(lvm_memory_base(m) + writes[w].a, 0xee, writes[w].c);
+            lvm_memory_written(m, writes[w].a, writes[w].c);
+        }
+        uint8_t *block = lvm_memory_base(m);
+        size_t lo = m->wlo, hi = m->wlo + m->wspan + 8;
+        cr_assert(all_zero_outside(block, 2 * PAGE, lo, hi), "%s: written outside [%zu, %zu)",
+                  writes[w].fn ? writes[w].fn : "host write", lo, hi);
+        lvm_thread_free(t);
+        lvm_store_free(s);
+
+        /* The next two-page memory gets the block back, all zero. */
+        lvm_store *s2 = lvm_store_new();
+        lvm_memory *n = lvm_memory_new(s2, 2, 0, false);
+        cr_assert_eq(lvm_memory_base(n), block, "expected the recycled block");
+        cr_assert(all_zero_outside(lvm_memory_base(n), 2 * PAGE, 0, 0), "%s: not zeroed",
+                  writes[w].fn ? writes[w].fn : "host write");
+        lvm_store_free(s2);
+    }
+    lvm_module_release(mod);
+}
+
+Test(exec_memory, store_out_of_bounds_still_traps)
+{
+    /* The store check is against the written range first: one past the
+     * end must still find the memory's bound and trap, and widen nothing. */
+    lvm_module *mod = load_wat(writer_wat);
+    lvm_store *s = lvm_store_new();
+    lvm_thread *t = lvm_thread_new(NULL);
+    lvm_instance *inst;
+    lvm_diag d;
+    cr_assert_eq(lvm_instantiate(s, NULL, mod, t, &inst, &d), LVM_OK, "%s", d.message);
+    lvm_memory *m = lvm_instance_memory(inst);
+    uint64_t wlo = m->wlo, wspan = m->wspan;
+    lvm_extern f;
+    cr_assert(lvm_instance_export(inst, "i64.store", &f));
+    lvm_val args[3] = { { .i64 = 2 * PAGE - 7 }, { .i64 = 0 }, { .i64 = 0 } };
+    cr_assert_eq(lvm_invoke(t, f.u.func, args, NULL), LVM_ERR_TRAP_MEMORY_OOB);
+    cr_assert(m->wlo == wlo && m->wspan == wspan, "a trapping store widened the range");
+    lvm_thread_free(t);
+    lvm_store_free(s);
+    lvm_module_release(mod);
+}
+
+/* }====== */
