@@ -819,6 +819,51 @@ fail:
  * A module whose _start is not that wrapper may yield some other
  * () -> () function there: the price of having no names, which is why
  * a module with names but no __wasm_call_ctors gets none. */
+/* A C or Rust module has dozens of data segments, often a few bytes each,
+ * each with an i32.const offset: the image saves evaluating and copying
+ * them one by one on every instantiation (a spawn, for lunatic).  Made
+ * only when it is exactly equivalent: memory 0 is the module's own (so
+ * fresh and zero at instantiation, gaps included), every active segment
+ * has a constant offset and fits in the initial size (else instantiation
+ * must trap at that segment, which the segment loop does).  And only when
+ * it is not much larger than the segments, so that data at 0 and at 1 GiB
+ * does not make a 1 GiB image. */
+static void build_data_image(struct lvm_module *m)
+{
+    if (m->nmemories == 0 || m->nimported_memories > 0)
+        return;
+    uint64_t limit = (uint64_t)m->memories[0].min * LVM_PAGE_SIZE;
+    uint64_t lo = UINT64_MAX, hi = 0, bytes = 0;
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const decode_data *d = &m->datas[i];
+        if (d->mode != SEG_ACTIVE)
+            continue;
+        if (d->memory != 0 || d->offset.op != OP_I32_CONST)
+            return;
+        uint64_t off = (uint32_t)d->offset.value;
+        if (off + d->size > limit)
+            return;
+        if (d->size == 0)
+            continue;
+        lo = off < lo ? off : lo;
+        hi = off + d->size > hi ? off + d->size : hi;
+        bytes += d->size;
+    }
+    if (bytes == 0 || hi - lo > 2 * bytes + 4096)
+        return;
+    uint8_t *image = lvm_xcalloc(1, (size_t)(hi - lo));
+    if (!image)
+        return;                 /* no image: the segment loop still works */
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const decode_data *d = &m->datas[i];
+        if (d->mode == SEG_ACTIVE && d->size)
+            memcpy(image + ((uint32_t)d->offset.value - lo), d->bytes, d->size);
+    }
+    m->data_image = image;
+    m->data_image_at = (uint32_t)lo;
+    m->data_image_size = (uint32_t)(hi - lo);
+}
+
 static uint32_t find_ctors(const struct lvm_module *m)
 {
     uint32_t f = UINT32_MAX;
@@ -961,6 +1006,7 @@ lvm_err decode_module(const uint8_t *bytes, size_t len, struct lvm_module **out,
     if (names_at)
         name_section(m, names_at, names_end);
     m->ctors = find_ctors(m);
+    build_data_image(m);
     *out = m;
     return LVM_OK;
 }
@@ -992,6 +1038,7 @@ void decode_module_free(struct lvm_module *m)
     for (uint32_t i = 0; i < m->ndatas; i++)
         free(m->datas[i].bytes);
     free(m->datas);
+    free(m->data_image);
     free(m->code_bytes);
     if (m->func_names)
         for (uint32_t i = 0; i < m->nfuncs; i++)

@@ -175,6 +175,12 @@ struct lvm_module {
     decode_data *datas;
     uint32_t ndatas;
     bool has_datacount;
+    /* The active data segments laid out as they land in a fresh memory 0,
+     * bytes [data_image_at, data_image_at + data_image_size), or NULL when
+     * they cannot be (see build_data_image): instantiating then copies
+     * one block instead of evaluating and copying each segment. */
+    uint8_t *data_image;
+    uint32_t data_image_at, data_image_size;
 
     /* The code section's payload, copied; function bodies index into it. */
     uint8_t *code_bytes;

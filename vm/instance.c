@@ -451,6 +451,15 @@ static lvm_err init_elems(lvm_instance *inst, lvm_diag *diag)
 static lvm_err init_datas(lvm_instance *inst, lvm_diag *diag)
 {
     const lvm_module *m = inst->module;
+    if (m->data_image) {
+        /* All of them at once (decode.c, build_data_image). */
+        lvm_memory *mem = inst->memories[0];
+        memcpy(mem->data + m->data_image_at, m->data_image, m->data_image_size);
+        vm_memory_widen(mem, m->data_image_at, m->data_image_size);
+        for (uint32_t i = 0; i < m->ndatas; i++)
+            inst->data_dropped[i] = m->datas[i].mode == SEG_ACTIVE;
+        return LVM_OK;
+    }
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const decode_data *d = &m->datas[i];
         if (d->mode != SEG_ACTIVE)
