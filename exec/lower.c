@@ -1056,7 +1056,7 @@ lvm_err exec_lower(const lvm_module *m, uint32_t func_index, exec_code **out)
     while (hsize < 2 * L.const_cap)
         hsize *= 2;
     L.hash_mask = hsize - 1;
-    L.const_hash = calloc(hsize, sizeof *L.const_hash);
+    L.const_hash = lvm_xcalloc(hsize, sizeof *L.const_hash);
     L.consts = lvm_xcalloc(L.const_cap, sizeof *L.consts);
     L.temp_base = L.nlocals + L.const_cap;
     if (!L.const_hash || !L.consts)
@@ -1064,7 +1064,7 @@ lvm_err exec_lower(const lvm_module *m, uint32_t func_index, exec_code **out)
     else
         lower_body(&L, ft);
 
-    exec_code *c = calloc(1, sizeof *c);
+    exec_code *c = lvm_xcalloc(1, sizeof *c);
     free(L.const_hash);
     if (L.oom || !c) {
         free(c);

@@ -23,7 +23,7 @@
 
 lvm_thread *lvm_thread_new(const lvm_thread_config *cfg)
 {
-    lvm_thread *t = calloc(1, sizeof *t);
+    lvm_thread *t = lvm_xcalloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->max_slots = cfg && cfg->max_stack_slots ? cfg->max_stack_slots : DEFAULT_MAX_SLOTS;

@@ -54,7 +54,7 @@ struct lvm_linker {
 
 lvm_linker *lvm_linker_new(void)
 {
-    lvm_linker *l = calloc(1, sizeof(lvm_linker));
+    lvm_linker *l = lvm_xcalloc(1, sizeof(lvm_linker));
     if (l)
         pthread_mutex_init(&l->lock, NULL);
     return l;
@@ -483,7 +483,7 @@ lvm_err lvm_instantiate_deferred(lvm_store *s, lvm_linker *l, lvm_module *m, lvm
 {
     *out = NULL;
     *start_out = NULL;
-    lvm_instance *inst = calloc(1, sizeof *inst);
+    lvm_instance *inst = lvm_xcalloc(1, sizeof *inst);
     if (!inst)
         return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
     lvm_module_retain(m);

@@ -76,7 +76,7 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
                                const char *entry, const lvm_val *args,
                                const lvm_process_config *cfg, lvm_diag *diag)
 {
-    lvm_process *p = calloc(1, sizeof *p);
+    lvm_process *p = lvm_xcalloc(1, sizeof *p);
     if (!p) {
         lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
         return NULL;

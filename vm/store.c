@@ -18,7 +18,7 @@ lvm_memory vm_no_memory = { .wlo = VM_UNWRITTEN };
 
 lvm_store *lvm_store_new(void)
 {
-    lvm_store *s = calloc(1, sizeof(lvm_store));
+    lvm_store *s = lvm_xcalloc(1, sizeof(lvm_store));
     if (s)
         s->memory_limit_pages = LVM_MAX_PAGES;
     return s;
@@ -136,7 +136,7 @@ static int type_letter(char c)
 
 lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void *data)
 {
-    lvm_func *f = calloc(1, sizeof *f);
+    lvm_func *f = lvm_xcalloc(1, sizeof *f);
     if (!f)
         return NULL;
     uint32_t n = 0, np = 0;
@@ -229,7 +229,7 @@ lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages,
     uint32_t limit = s->memory_limit_pages;
     if (min_pages > LVM_MAX_PAGES || min_pages > limit)
         return NULL;
-    lvm_memory *m = calloc(1, sizeof *m);
+    lvm_memory *m = lvm_xcalloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->max_pages = has_max && max_pages < LVM_MAX_PAGES ? max_pages : LVM_MAX_PAGES;
@@ -313,7 +313,7 @@ lvm_table *lvm_table_new(lvm_store *s, uint8_t elemtype, uint32_t min, uint32_t 
 {
     if (min > TABLE_LIMIT)
         return NULL;
-    lvm_table *t = calloc(1, sizeof *t);
+    lvm_table *t = lvm_xcalloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->elems = lvm_xcalloc(min, sizeof *t->elems);
@@ -351,7 +351,7 @@ int64_t vm_table_grow(lvm_table *t, uint32_t delta, lvm_val init)
 
 lvm_global *lvm_global_new(lvm_store *s, uint8_t valtype, bool mutable_, lvm_val init)
 {
-    lvm_global *g = calloc(1, sizeof *g);
+    lvm_global *g = lvm_xcalloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->type = valtype;

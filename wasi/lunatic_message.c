@@ -109,7 +109,7 @@ void lun_table_free(lun_table *t)
 /* Copy the bytes and take lp's pending list (ABI 5.3 step 2). */
 lun_msg *lun_msg_new(lun_proc *lp, const uint8_t *bytes, uint32_t len)
 {
-    lun_msg *m = calloc(1, sizeof *m);
+    lun_msg *m = lvm_xcalloc(1, sizeof *m);
     if (!m || !(m->bytes = malloc(len ? len : 1))) {
         free(m);
         return NULL;

@@ -528,7 +528,7 @@ static void dns_lookup(lun_dns_job *j)
     uint32_t n = 0;
     for (struct addrinfo *a = res; a; a = a->ai_next)
         n++;
-    j->addrs = calloc(n ? n : 1, sizeof *j->addrs);
+    j->addrs = lvm_xcalloc(n ? n : 1, sizeof *j->addrs);
     if (!j->addrs) {
         j->err = EAI_MEMORY;
         freeaddrinfo(res);
@@ -770,7 +770,7 @@ static lvm_err lun_resolve(lvm_hostcall *call, lvm_val *ar)
         return give(ar, &m, out, lp->nresolvers++, IOC_OK);
     }
 
-    j = calloc(1, sizeof *j);
+    j = lvm_xcalloc(1, sizeof *j);
     if (!j) {
         free(host);
         return LVM_ERR_NO_MEMORY;

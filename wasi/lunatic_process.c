@@ -50,7 +50,7 @@ lvm_err lun_trap(const char *fn, const char *fmt, ...)
 
 static lun_proc *proc_new(lunatic_runtime *rt)
 {
-    lun_proc *lp = calloc(1, sizeof *lp);
+    lun_proc *lp = lvm_xcalloc(1, sizeof *lp);
     if (!lp)
         return NULL;
     lp->rt = rt;
@@ -377,7 +377,7 @@ const wasi_import lun_process_imports[] = {
 
 lunatic_runtime *lunatic_define(const lunatic_config *cfg, lvm_store *s, lvm_linker *l)
 {
-    lunatic_runtime *rt = calloc(1, sizeof *rt);
+    lunatic_runtime *rt = lvm_xcalloc(1, sizeof *rt);
     if (!rt)
         return NULL;
     rt->cfg = *cfg;

@@ -107,7 +107,7 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
     /* One look at everything: fds with a zero-timeout poll(), clocks
      * against their deadlines.  Events are written to `out` in
      * subscription order; nothing is written unless at least one fired. */
-    struct pollfd *pfds = calloc(n, sizeof *pfds);
+    struct pollfd *pfds = lvm_xcalloc(n, sizeof *pfds);
     if (!pfds)
         return wasi_return(ar, WASI_ENOMEM);
     uint64_t earliest = UINT64_MAX;
