@@ -177,3 +177,81 @@ Test(exec_memory, store_out_of_bounds_still_traps)
 }
 
 /* }====== */
+
+/* {====== data segments as one image (decoder/decode.c, build_data_image) */
+
+/* Bytes expected at an address (len counts embedded NULs). */
+typedef struct want { uint32_t at; const char *bytes; size_t len; } want;
+#define WANT(at, lit) { at, lit, sizeof lit - 1 }
+
+/* Instantiate mod (its import env.g, if any, is the i32 global 64) and
+ * compare memory with each w[i]. */
+static void check_bytes(lvm_module *mod, bool expect_image, const want *w, size_t n)
+{
+    cr_assert_eq(mod->data_image != NULL, expect_image, "image %s",
+                 expect_image ? "expected" : "not expected");
+    lvm_store *s = lvm_store_new();
+    lvm_linker *l = lvm_linker_new();
+    lvm_extern g = { .kind = LVM_EXTERN_GLOBAL };
+    g.u.global = lvm_global_new(s, LVM_I32, false, (lvm_val){ .i64 = 64 });
+    cr_assert_eq(lvm_linker_define(l, "env", "g", g), LVM_OK);
+    lvm_thread *t = lvm_thread_new(NULL);
+    lvm_instance *inst;
+    lvm_diag d;
+    cr_assert_eq(lvm_instantiate(s, l, mod, t, &inst, &d), LVM_OK, "%s", d.message);
+    const uint8_t *mem = lvm_memory_base(lvm_instance_memory(inst));
+    for (size_t i = 0; i < n; i++)
+        cr_assert(memcmp(mem + w[i].at, w[i].bytes, w[i].len) == 0, "bytes at %u", w[i].at);
+    lvm_thread_free(t);
+    lvm_linker_free(l);
+    lvm_store_free(s);
+}
+
+Test(exec_memory, data_image_lands_like_the_segments)
+{
+    /* Overlapping segments: the later one wins, as in order; a gap stays
+     * zero; a passive segment is not in the image. */
+    lvm_module *a = load_wat("(module (memory 1)\n"
+                             " (data (i32.const 100) \"abcdef\")\n"
+                             " (data (i32.const 102) \"XY\")\n"
+                             " (data \"passive\")\n"
+                             " (data (i32.const 200) \"z\"))");
+    static const want wa[] = { WANT(99, "\0abXYef\0\0"), WANT(196, "\0\0\0\0z\0") };
+    check_bytes(a, true, wa, 2);
+    lvm_module_release(a);
+
+    /* Far apart (no image: it would be mostly gap) and an offset from a
+     * global (no image: not a constant): the segment loop, same bytes. */
+    lvm_module *b = load_wat("(module (memory 2)\n"
+                             " (data (i32.const 8) \"low\")\n"
+                             " (data (i32.const 100000) \"high\"))");
+    static const want wb[] = { WANT(8, "low\0"), WANT(100000, "high\0") };
+    check_bytes(b, false, wb, 2);
+    lvm_module_release(b);
+    lvm_module *c = load_wat("(module (import \"env\" \"g\" (global i32)) (memory 1)\n"
+                             " (data (global.get 0) \"glob\"))");
+    static const want wc[] = { WANT(63, "\0glob\0") };
+    check_bytes(c, false, wc, 1);
+    lvm_module_release(c);
+}
+
+Test(exec_memory, data_segment_out_of_bounds_still_fails_instantiation)
+{
+    /* Past the initial size: no image, and instantiation fails naming the
+     * segment, after writing the ones before it (Wasm 2.0 order). */
+    lvm_module *m = load_wat("(module (memory 1)\n"
+                             " (data (i32.const 0) \"ok\")\n"
+                             " (data (i32.const 65534) \"toolong\"))");
+    cr_assert_null(m->data_image);
+    lvm_store *s = lvm_store_new();
+    lvm_thread *t = lvm_thread_new(NULL);
+    lvm_instance *inst;
+    lvm_diag d;
+    cr_assert_eq(lvm_instantiate(s, NULL, m, t, &inst, &d), LVM_ERR_TRAP_MEMORY_OOB);
+    cr_assert(strstr(d.message, "data segment 1"), "%s", d.message);
+    lvm_thread_free(t);
+    lvm_store_free(s);
+    lvm_module_release(m);
+}
+
+/* }====== */
