@@ -134,11 +134,19 @@ static int type_letter(char c)
     }
 }
 
+/* A host function with storage for its type. */
+typedef struct host_func {
+    lvm_func f;                 /* first: the lvm_func is the allocation */
+    lvm_functype type;
+    uint8_t types[16];
+} host_func;
+
 lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void *data)
 {
-    lvm_func *f = lvm_xcalloc(1, sizeof *f);
-    if (!f)
+    host_func *h = lvm_xcalloc(1, sizeof *h);
+    if (!h)
         return NULL;
+    lvm_func *f = &h->f;
     uint32_t n = 0, np = 0;
     bool results = false;
     for (const char *p = type; *p; p++) {
@@ -148,24 +156,24 @@ lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void
             continue;
         }
         int t = type_letter(*p);
-        if (t < 0 || n == sizeof f->host_types) {
-            free(f);
+        if (t < 0 || n == sizeof h->types) {
+            free(h);
             return NULL;            /* a bad type string is the embedder's bug */
         }
-        f->host_types[n++] = (uint8_t)t;
+        h->types[n++] = (uint8_t)t;
     }
     if (!results) {
-        free(f);
+        free(h);
         return NULL;
     }
-    f->host_type.nparams = np;
-    f->host_type.nresults = n - np;
-    f->host_type.types = f->host_types;
-    f->type = &f->host_type;
+    h->type.nparams = np;
+    h->type.nresults = n - np;
+    h->type.types = h->types;
+    f->type = &h->type;
     f->host = fn;
     f->host_data = data;
-    if (!vm_store_track(s, f, free)) {
-        free(f);
+    if (!vm_store_track(s, h, free)) {
+        free(h);
         return NULL;
     }
     return f;

@@ -32,8 +32,9 @@ struct lvm_func {
     struct exec_code *code;     /* lowered code (cached from module->code) */
     lvm_host_fn host;           /* host functions only */
     void *host_data;
-    lvm_functype host_type;     /* storage for a host function's type */
-    uint8_t host_types[16];
+    /* A host function's type lives beside it (store.c, host_func), not
+     * here: every instance has one lvm_func per function it defines, made
+     * on every spawn, and they are the bigger part of its arrays. */
 };
 
 struct lvm_memory {
