@@ -362,9 +362,9 @@ static lvm_val eval_const(const lvm_instance *inst, const decode_const *c)
     return v;
 }
 
-/* Every per-instance array in one zeroed block (inst->funcs is its
- * start; instance_free frees it): one calloc instead of seven on the
- * spawn path.  The arrays of pointers and of lvm_func come first, so each
+/* Every per-instance array in one block (inst->funcs is its start;
+ * instance_free frees it): one allocation instead of seven on the spawn
+ * path.  The arrays of pointers and of lvm_func come first, so each
  * is aligned; the flag arrays of bytes end it. */
 static lvm_err alloc_arrays(lvm_instance *inst)
 {
@@ -373,9 +373,14 @@ static lvm_err alloc_arrays(lvm_instance *inst)
     size_t n_ptrs = (size_t)m->nfuncs + m->ntables + m->nmemories + m->nglobals;
     size_t size = n_ptrs * sizeof(void *) + (size_t)nown * sizeof(lvm_func) +
                   (size_t)m->nelems + m->ndatas;
-    uint8_t *block = lvm_xcalloc(1, size);
+    /* Zeroed except the lvm_funcs, which create_own_objects writes whole
+     * (they are most of the block). */
+    uint8_t *block = malloc(size ? size : 1);
     if (!block)
         return LVM_ERR_NO_MEMORY;
+    size_t funcs_at = n_ptrs * sizeof(void *), funcs_end = funcs_at + (size_t)nown * sizeof(lvm_func);
+    memset(block, 0, funcs_at);
+    memset(block + funcs_end, 0, size - funcs_end);
     inst->funcs = (lvm_func **)block;
     inst->tables = (lvm_table **)(inst->funcs + m->nfuncs);
     inst->memories = (lvm_memory **)(inst->tables + m->ntables);
@@ -391,11 +396,14 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
     const lvm_module *m = inst->module;
     for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
         lvm_func *f = &inst->own_funcs[i - m->nimported_funcs];
-        f->type = &m->types[m->funcs[i].type];
-        f->inst = inst;
-        f->index = i;
-        /* Atomic: another thread may be publishing it (exec_code_of). */
-        f->code = m->code ? __atomic_load_n(&m->code[i - m->nimported_funcs], __ATOMIC_ACQUIRE) : NULL;
+        *f = (lvm_func){
+            .type = &m->types[m->funcs[i].type],
+            .inst = inst,
+            .index = i,
+            /* Atomic: another thread may be publishing it (exec_code_of). */
+            .code = m->code ? __atomic_load_n(&m->code[i - m->nimported_funcs], __ATOMIC_ACQUIRE)
+                            : NULL,
+        };
         inst->funcs[i] = f;
     }
     for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
