@@ -92,6 +92,32 @@ static const char *writer_wat =
     " (func (export \"memory.init\") (param $a i32) (param $b i32) (param $c i32)\n"
     "  (memory.init $p (local.get $a) (i32.const 0) (local.get $c))))";
 
+/* An instance of mod in a new store, on a new thread (freed by done). */
+typedef struct inst_env { lvm_store *s; lvm_thread *t; lvm_instance *inst; lvm_memory *m; } inst_env;
+
+static inst_env instantiate(lvm_module *mod)
+{
+    inst_env e = { lvm_store_new(), lvm_thread_new(NULL), NULL, NULL };
+    lvm_diag d;
+    cr_assert_eq(lvm_instantiate(e.s, NULL, mod, e.t, &e.inst, &d), LVM_OK, "%s", d.message);
+    e.m = lvm_instance_memory(e.inst);
+    return e;
+}
+
+static void done(inst_env *e)
+{
+    lvm_thread_free(e->t);
+    lvm_store_free(e->s);
+}
+
+static void call3(inst_env *e, const char *name, uint32_t a, uint32_t b, uint32_t c, lvm_err want)
+{
+    lvm_extern f;
+    cr_assert(lvm_instance_export(e->inst, name, &f), "no export %s", name);
+    lvm_val args[3] = { { .i64 = a }, { .i64 = b }, { .i64 = c } };
+    cr_assert_eq(lvm_invoke(e->t, f.u.func, args, NULL), want, "%s", name);
+}
+
 static bool all_zero_outside(const uint8_t *p, size_t n, size_t lo, size_t hi)
 {
     for (size_t i = 0; i < n; i++)
@@ -117,21 +143,15 @@ Test(exec_memory, every_write_is_counted_and_recycling_zeroes_it)
     };
     lvm_module *mod = load_wat(writer_wat);
     for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
-        lvm_store *s = lvm_store_new();
-        lvm_thread *t = lvm_thread_new(NULL);
-        lvm_instance *inst;
-        lvm_diag d;
-        cr_assert_eq(lvm_instantiate(s, NULL, mod, t, &inst, &d), LVM_OK, "%s", d.message);
-        lvm_memory *m = lvm_instance_memory(inst);
+        const char *what = writes[w].fn ? writes[w].fn : "host write";
+        inst_env e = instantiate(mod);
+        lvm_memory *m = e.m;
         /* Instantiating wrote only the data segment: the range is that
          * rounded out to VM_WRITE_GRAIN, not the memory. */
         cr_assert_leq(m->wspan + 8, 2 * VM_WRITE_GRAIN, "range of %llu bytes after instantiation",
                       (unsigned long long)(m->wspan + 8));
         if (writes[w].fn) {
-            lvm_extern f;
-            cr_assert(lvm_instance_export(inst, writes[w].fn, &f));
-            lvm_val args[3] = { { .i64 = writes[w].a }, { .i64 = writes[w].b }, { .i64 = writes[w].c } };
-            cr_assert_eq(lvm_invoke(t, f.u.func, args, NULL), LVM_OK, "%s", writes[w].fn);
+            call3(&e, writes[w].fn, writes[w].a, writes[w].b, writes[w].c, LVM_OK);
         } else {
             memset(lvm_memory_base(m) + writes[w].a, 0xee, writes[w].c);
             lvm_memory_written(m, writes[w].a, writes[w].c);
@@ -139,16 +159,14 @@ Test(exec_memory, every_write_is_counted_and_recycling_zeroes_it)
         uint8_t *block = lvm_memory_base(m);
         size_t lo = m->wlo, hi = m->wlo + m->wspan + 8;
         cr_assert(all_zero_outside(block, 2 * PAGE, lo, hi), "%s: written outside [%zu, %zu)",
-                  writes[w].fn ? writes[w].fn : "host write", lo, hi);
-        lvm_thread_free(t);
-        lvm_store_free(s);
+                  what, lo, hi);
+        done(&e);
 
         /* The next two-page memory gets the block back, all zero. */
         lvm_store *s2 = lvm_store_new();
         lvm_memory *n = lvm_memory_new(s2, 2, 0, false);
         cr_assert_eq(lvm_memory_base(n), block, "expected the recycled block");
-        cr_assert(all_zero_outside(lvm_memory_base(n), 2 * PAGE, 0, 0), "%s: not zeroed",
-                  writes[w].fn ? writes[w].fn : "host write");
+        cr_assert(all_zero_outside(lvm_memory_base(n), 2 * PAGE, 0, 0), "%s: not zeroed", what);
         lvm_store_free(s2);
     }
     lvm_module_release(mod);
@@ -159,20 +177,11 @@ Test(exec_memory, store_out_of_bounds_still_traps)
     /* The store check is against the written range first: one past the
      * end must still find the memory's bound and trap, and widen nothing. */
     lvm_module *mod = load_wat(writer_wat);
-    lvm_store *s = lvm_store_new();
-    lvm_thread *t = lvm_thread_new(NULL);
-    lvm_instance *inst;
-    lvm_diag d;
-    cr_assert_eq(lvm_instantiate(s, NULL, mod, t, &inst, &d), LVM_OK, "%s", d.message);
-    lvm_memory *m = lvm_instance_memory(inst);
-    uint64_t wlo = m->wlo, wspan = m->wspan;
-    lvm_extern f;
-    cr_assert(lvm_instance_export(inst, "i64.store", &f));
-    lvm_val args[3] = { { .i64 = 2 * PAGE - 7 }, { .i64 = 0 }, { .i64 = 0 } };
-    cr_assert_eq(lvm_invoke(t, f.u.func, args, NULL), LVM_ERR_TRAP_MEMORY_OOB);
-    cr_assert(m->wlo == wlo && m->wspan == wspan, "a trapping store widened the range");
-    lvm_thread_free(t);
-    lvm_store_free(s);
+    inst_env e = instantiate(mod);
+    uint64_t wlo = e.m->wlo, wspan = e.m->wspan;
+    call3(&e, "i64.store", 2 * PAGE - 7, 0, 0, LVM_ERR_TRAP_MEMORY_OOB);
+    cr_assert(e.m->wlo == wlo && e.m->wspan == wspan, "a trapping store widened the range");
+    done(&e);
     lvm_module_release(mod);
 }
 
@@ -209,30 +218,31 @@ static void check_bytes(lvm_module *mod, bool expect_image, const want *w, size_
 
 Test(exec_memory, data_image_lands_like_the_segments)
 {
-    /* Overlapping segments: the later one wins, as in order; a gap stays
-     * zero; a passive segment is not in the image. */
-    lvm_module *a = load_wat("(module (memory 1)\n"
-                             " (data (i32.const 100) \"abcdef\")\n"
-                             " (data (i32.const 102) \"XY\")\n"
-                             " (data \"passive\")\n"
-                             " (data (i32.const 200) \"z\"))");
-    static const want wa[] = { WANT(99, "\0abXYef\0\0"), WANT(196, "\0\0\0\0z\0") };
-    check_bytes(a, true, wa, 2);
-    lvm_module_release(a);
-
-    /* Far apart (no image: it would be mostly gap) and an offset from a
-     * global (no image: not a constant): the segment loop, same bytes. */
-    lvm_module *b = load_wat("(module (memory 2)\n"
-                             " (data (i32.const 8) \"low\")\n"
-                             " (data (i32.const 100000) \"high\"))");
-    static const want wb[] = { WANT(8, "low\0"), WANT(100000, "high\0") };
-    check_bytes(b, false, wb, 2);
-    lvm_module_release(b);
-    lvm_module *c = load_wat("(module (import \"env\" \"g\" (global i32)) (memory 1)\n"
-                             " (data (global.get 0) \"glob\"))");
-    static const want wc[] = { WANT(63, "\0glob\0") };
-    check_bytes(c, false, wc, 1);
-    lvm_module_release(c);
+    static const struct { const char *why, *wat; bool image; want w[2]; } cases[] = {
+        { "overlapping segments: the later one wins, as in order; a gap "
+          "stays zero; a passive segment is not in the image",
+          "(module (memory 1)\n"
+          " (data (i32.const 100) \"abcdef\")\n"
+          " (data (i32.const 102) \"XY\")\n"
+          " (data \"passive\")\n"
+          " (data (i32.const 200) \"z\"))",
+          true, { WANT(99, "\0abXYef\0\0"), WANT(196, "\0\0\0\0z\0") } },
+        { "far apart: no image (it would be mostly gap), the segment loop",
+          "(module (memory 2)\n"
+          " (data (i32.const 8) \"low\")\n"
+          " (data (i32.const 100000) \"high\"))",
+          false, { WANT(8, "low\0"), WANT(100000, "high\0") } },
+        { "an offset from a global: no image (not a constant)",
+          "(module (import \"env\" \"g\" (global i32)) (memory 1)\n"
+          " (data (global.get 0) \"glob\"))",
+          false, { WANT(63, "\0glob\0"), WANT(0, "\0") } },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_log_info("%s", cases[i].why);
+        lvm_module *m = load_wat(cases[i].wat);
+        check_bytes(m, cases[i].image, cases[i].w, 2);
+        lvm_module_release(m);
+    }
 }
 
 Test(exec_memory, data_segment_out_of_bounds_still_fails_instantiation)
