@@ -5,7 +5,13 @@
  * status.  Loopback and /etc/hosts only: no network access is needed.
  * Built into the same binary as test_lunatic.c.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "run.h"
 
@@ -108,6 +114,176 @@ Test(net, resolve_many_and_cancel)
 {
     run_result *r = lun_run(NET_GUEST, "2", "resolve_many", NULL);
     EXPECT_RUN(r, 0, "16 lookups, 0 failed\n");
+}
+
+/* One write of 8 MiB to a reader that starts late: more than the socket
+ * holds, so the writer sees short writes and waits for room in between,
+ * and the reader still gets every byte in order. */
+Test(net, big_write_short_and_waiting)
+{
+    run_result *r = lun_run(NET_GUEST, "2", "big_write", NULL);
+    EXPECT_RUN(r, 0, "wrote 8388608 bytes, short writes: yes\nreader: 8388608 bytes, all in order\njoin 0\n");
+}
+
+/* The same on one worker: the waiting writer suspends only itself, so
+ * the reader runs (D12). */
+Test(net, big_write_one_worker)
+{
+    run_result *r = lun_run(NET_GUEST, "1", "big_write", NULL);
+    EXPECT_RUN(r, 0, "wrote 8388608 bytes, short writes: yes\nreader: 8388608 bytes, all in order\njoin 0\n");
+}
+
+/* At most 64 non-empty iovecs go to one call (WASI_MAX_IOV): a write or
+ * read of 100 buffers of 1..100 bytes moves the first 64 (1 + ... + 64 =
+ * 2080 bytes) and leaves the others untouched; empty buffers do not
+ * count toward the 64. */
+Test(net, more_than_64_iovecs_is_short)
+{
+    run_result *r = lun_run(NET_GUEST, "2", "many_iovs", NULL);
+    EXPECT_RUN(r, 0,
+               "write of 100 buffers, 5050 bytes: 2080 written\n"
+               "write of 50 empty and 50 2-byte buffers: 100 written\n"
+               "read into 100 buffers, 5050 bytes waiting: 2080 read, the rest untouched\n");
+}
+
+/* Can this machine listen on ::1?  (Containers often have no IPv6.) */
+static bool ipv6_loopback_usable(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* IPv6 addresses (addr_len 16, ABI 6.2): bind, connect and accept on
+ * ::1, bytes both ways, and a connect to the address resolve gives. */
+Test(net, ipv6_loopback)
+{
+    if (!ipv6_loopback_usable())
+        cr_skip_test("no IPv6 loopback on this machine");
+    run_result *r = lun_run(NET_GUEST, "2", "ipv6", NULL);
+    EXPECT_RUN(r, 0, "server read: ping over ::1\nclient read: pong over ::1\nserver read: via resolve\n");
+}
+
+/* A listener on 127.0.0.1 at a port the OS picks; the port to *port. */
+static int host_listen(int backlog, unsigned *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, backlog) == 0 &&
+                  getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+              "listen: %s", strerror(errno));
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A non-blocking connect to 127.0.0.1:port, given ms to get through;
+ * the socket goes to *fd either way. */
+static bool host_connect(unsigned port, int ms, int *fd)
+{
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(*fd >= 0 && fcntl(*fd, F_SETFL, O_NONBLOCK) == 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (connect(*fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return true;
+    cr_assert(errno == EINPROGRESS, "connect: %s", strerror(errno));
+    struct pollfd p = { *fd, POLLOUT, 0 };
+    int err = 1;
+    socklen_t len = sizeof err;
+    return poll(&p, 1, ms) == 1 && getsockopt(*fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+}
+
+/* How many connects to 127.0.0.1:port are in progress (SYN_SENT) on
+ * this machine; -1 where /proc/net/tcp (Linux) cannot tell. */
+static int connects_in_progress(unsigned port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    unsigned rport, state;
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, " %*u: %*x:%*x %*x:%x %x", &rport, &state) == 2 && rport == port && state == 2)
+            n++;
+    fclose(f);
+    return n;
+}
+
+/* The host thread of connect_waits: when the guest connects to `signal`
+ * (B is cancelled by then), count the connects still in progress to
+ * `full`, then accept one queued connection there, making room for one
+ * more. */
+typedef struct room_maker {
+    int full, signal;
+    unsigned full_port;
+    int accepted[2];
+    int in_progress;
+} room_maker;
+
+static void *make_room(void *arg)
+{
+    room_maker *m = arg;
+    m->accepted[0] = accept(m->signal, NULL, NULL);
+    /* A's; B's socket is closed as its process ends, a moment after. */
+    for (int i = 0; i < 100 && (m->in_progress = connects_in_progress(m->full_port)) > 1; i++)
+        usleep(10000);
+    m->accepted[1] = accept(m->full, NULL, NULL);
+    return NULL;
+}
+
+/* A tcp_connect that really waits: the host fills a listener's queue
+ * (further SYNs are dropped, so a connect stays in progress and the
+ * client retries about 1 s later).  On one worker, A and B wait in
+ * connect while the main process runs (D12); B, cancelled there, ends
+ * (its channel closes) and its connection attempt goes with it (one
+ * connect in progress is left, A's); A gets through once the host makes
+ * room. */
+Test(net, connect_waits_and_cancel_during_connect, .timeout = 30)
+{
+    /* Connect until one does not get through: the queue is full.  (A
+     * backlog of 1 takes two on Linux, with or without SYN cookies.) */
+    unsigned full_port, signal_port;
+    int full = host_listen(1, &full_port);
+    int queued[8], nqueued = 0, probe;
+    while (host_connect(full_port, 300, &probe)) {
+        cr_assert(nqueued < 8, "the listen queue does not fill");
+        queued[nqueued++] = probe;
+    }
+    close(probe);
+    cr_assert(nqueued > 0, "no connection to the listener got through");
+
+    room_maker m = { full, host_listen(8, &signal_port), full_port, { -1, -1 }, -1 };
+    pthread_t t;
+    cr_assert(pthread_create(&t, NULL, make_room, &m) == 0);
+    char ports[32];
+    snprintf(ports, sizeof ports, "%u,%u", full_port, signal_port);
+    run_result *r = lun_run(NET_GUEST, "1", "connect_wait", ports);
+    /* If the guest failed before its signal, the thread still waits. */
+    int poke;
+    host_connect(signal_port, 1000, &poke);
+    pthread_join(t, NULL);
+    close(poke);
+    for (int i = 0; i < 2; i++)
+        if (m.accepted[i] >= 0)
+            close(m.accepted[i]);
+    for (int i = 0; i < nqueued; i++)
+        close(queued[i]);
+    close(m.signal);
+    close(full);
+    EXPECT_RUN(r, 0,
+               "main ran while A and B wait in connect\n"
+               "B cancelled: its channel closed\n"
+               "A: connected\n"
+               "join A: 0\n");
+    if (m.in_progress >= 0)
+        cr_expect_eq(m.in_progress, 1, "connects in progress once B was cancelled: %d", m.in_progress);
 }
 
 /* Every trap rule of section 6 (D5, D7, 1.2): the main process ends with

@@ -49,20 +49,27 @@ static ctx read_ctx(void)
     return v;
 }
 
-/* Listen on 127.0.0.1 at a random free port; returns the port. */
-static uint32_t bind_some(uint32_t *listener)
+/* Listen on addr (addr_len 4 or 16 octets) at a random free port;
+ * returns the port. */
+static uint32_t bind_at(const uint8_t *addr, uint32_t addr_len, uint32_t *listener)
 {
     for (int tries = 0; tries < 200; tries++) {
         uint16_t r;
         CHECK(__wasi_random_get((uint8_t *)&r, sizeof r) == 0);
         uint32_t port = 20000 + r % 40000;
-        uint32_t code = lunatic_tcp_bind(LOOPBACK, 4, port, listener);
+        uint32_t code = lunatic_tcp_bind(addr, addr_len, port, listener);
         if (code == 0)
             return port;
         CHECK(code == 7);
     }
     CHECK(!"no free port");
     return 0;
+}
+
+/* Listen on 127.0.0.1 at a random free port; returns the port. */
+static uint32_t bind_some(uint32_t *listener)
+{
+    return bind_at(LOOPBACK, 4, listener);
 }
 
 static uint32_t connect_to(uint32_t port)
@@ -547,6 +554,227 @@ static void resolve_many(void)
 
 /* }====== */
 
+/* {====== a write that waits on a full socket: short writes */
+
+/* Byte i of a long transfer: its period is 2^32, so a chunk lost,
+ * doubled or out of place shows. */
+static uint8_t pattern(uint32_t i)
+{
+    return (uint8_t)((i * 2654435761u) >> 24);
+}
+
+enum { BIG = 8 << 20 };
+
+/* Takes the stream of its context, sleeps (so the writer meets a full
+ * socket), then reads to end of file and reports what came. */
+static void big_reader(void)
+{
+    ctx c = read_ctx();
+    uint32_t s = lunatic_tcp_stream_deserialize(c.a);
+    uint32_t rep = lunatic_sender_deserialize(c.b);
+    lunatic_drop_last_message();
+    lunatic_sleep_ms(100);
+    enum { CHUNK = 65536 };
+    uint8_t *buf = malloc(CHUNK);
+    CHECK(buf);
+    uint32_t got = 0, wrong = 0;
+    for (;;) {
+        iov in = { buf, CHUNK };
+        uint32_t n;
+        CHECK(lunatic_tcp_read_vectored(s, &in, 1, &n) == 0 && n <= CHUNK);
+        if (n == 0)
+            break;
+        for (uint32_t i = 0; i < n; i++)
+            wrong += buf[i] != pattern(got + i);
+        got += n;
+    }
+    char text[64];
+    snprintf(text, sizeof text, "reader: %u bytes, %s", got, wrong ? "some wrong" : "all in order");
+    report(rep, text);
+}
+
+/* 8 MiB in one write is more than the socket holds (a few MiB of send
+ * buffer plus the reader's window), so the writer gets short writes and
+ * waits for room in between; the reader still gets every byte in order. */
+static void big_write(void)
+{
+    uint8_t *data = malloc(BIG);
+    CHECK(data);
+    for (uint32_t i = 0; i < BIG; i++)
+        data[i] = pattern(i);
+    uint32_t r, rep = lunatic_channel(0, &r);
+    uint32_t c, s;
+    pair(&c, &s);
+    ctx x = { 0, lunatic_tcp_stream_serialize(s), lunatic_sender_serialize(rep), 0 };
+    uint32_t h = lunatic_spawn_with_context(LUNATIC_FN(big_reader), &x, sizeof x);
+    lunatic_close_tcp_stream(s);
+    lunatic_close_sender(rep);              /* a reader that fails closes r */
+    uint32_t done = 0, shorts = 0;
+    while (done < BIG) {
+        iov out = { data + done, BIG - done };
+        uint32_t n;
+        CHECK(lunatic_tcp_write_vectored(c, &out, 1, &n) == 0 && n > 0 && n <= BIG - done);
+        shorts += n < BIG - done;
+        done += n;
+    }
+    lunatic_close_tcp_stream(c);            /* the reader sees EOF after the last byte */
+    printf("wrote %u bytes, short writes: %s\n", done, shorts ? "yes" : "no");
+    print_report(r);
+    printf("join %u\n", lunatic_join(h));
+}
+
+/* }====== */
+
+/* {====== more than 64 buffers in one call: a short transfer */
+
+/* Buffers of 1, 2, ..., 100 bytes: 5050 in all, 2080 in the first 64
+ * (lvm gathers at most 64 non-empty ones per call, WASI_MAX_IOV). */
+enum { NIOV = 100, NBYTES = NIOV * (NIOV + 1) / 2 };
+
+/* v[i] = the i + 1 bytes of p after the buffers before it. */
+static void ladder(iov *v, const uint8_t *p)
+{
+    for (uint32_t i = 0; i < NIOV; i++) {
+        v[i] = (iov){ p, i + 1 };
+        p += i + 1;
+    }
+}
+
+static void many_iovs(void)
+{
+    static uint8_t data[NBYTES], back[NBYTES];
+    for (uint32_t i = 0; i < NBYTES; i++)
+        data[i] = pattern(i);
+    uint32_t c, s, n;
+    pair(&c, &s);
+    iov v[NIOV];
+
+    /* A write of 100 buffers sends the first 64, whole and in order. */
+    ladder(v, data);
+    CHECK(lunatic_tcp_write_vectored(c, v, NIOV, &n) == 0);
+    printf("write of %u buffers, %u bytes: %u written\n", NIOV, NBYTES, n);
+    read_exact(s, (char *)back, n);
+    CHECK(memcmp(back, data, n) == 0);
+
+    /* Empty buffers are skipped and do not count: 50 empty ones, then 50
+     * of 2 bytes, go whole. */
+    for (uint32_t i = 0; i < NIOV; i++)
+        v[i] = i < 50 ? (iov){ data, 0 } : (iov){ data + 2 * (i - 50), 2 };
+    CHECK(lunatic_tcp_write_vectored(c, v, NIOV, &n) == 0);
+    printf("write of 50 empty and 50 2-byte buffers: %u written\n", n);
+    read_exact(s, (char *)back, n);
+    CHECK(memcmp(back, data, n) == 0);
+
+    /* A read into 100 buffers with all 5050 bytes waiting fills the
+     * first 64 and leaves the others untouched; the rest follows. */
+    write_all(s, (const char *)data, NBYTES);
+    lunatic_sleep_ms(50);                   /* loopback has delivered it all */
+    memset(back, 0xee, sizeof back);
+    ladder(v, back);
+    CHECK(lunatic_tcp_read_vectored(c, v, NIOV, &n) == 0 && n <= NBYTES);
+    CHECK(memcmp(back, data, n) == 0);
+    uint32_t untouched = 0;
+    for (uint32_t i = n; i < NBYTES; i++)
+        untouched += back[i] == 0xee;
+    printf("read into %u buffers, %u bytes waiting: %u read, %s\n", NIOV, NBYTES, n,
+           untouched == NBYTES - n ? "the rest untouched" : "past the last one read");
+    read_exact(c, (char *)back + n, NBYTES - n);
+    CHECK(memcmp(back, data, NBYTES) == 0);
+}
+
+/* }====== */
+
+/* {====== IPv6 */
+
+static const uint8_t LOOPBACK6[16] = { [15] = 1 };     /* ::1 */
+
+/* bind, connect and accept on ::1 (addr_len 16), bytes both ways; then
+ * a connect to the address resolve gives for "[::1]:port", as the
+ * crate's TcpStream::connect does. */
+static void ipv6(void)
+{
+    uint32_t l, c, s;
+    uint32_t port = bind_at(LOOPBACK6, 16, &l);
+    CHECK(lunatic_tcp_connect(LOOPBACK6, 16, port, &c) == 0);
+    CHECK(lunatic_tcp_accept(l, &s) == 0);
+    char buf[16];
+    write_all(c, "ping over ::1", 13);
+    read_exact(s, buf, 13);
+    printf("server read: %.13s\n", buf);
+    write_all(s, "pong over ::1", 13);
+    read_exact(c, buf, 13);
+    printf("client read: %.13s\n", buf);
+
+    char name[32];
+    snprintf(name, sizeof name, "[::1]:%u", port);
+    uint32_t id, len, flow, scope;
+    uint8_t a[16];
+    uint16_t p;
+    CHECK(resolve(name, &id) == 0);
+    CHECK(lunatic_resolve_next(id, a, &len, &p, &flow, &scope) == 0);
+    CHECK(len == 16 && memcmp(a, LOOPBACK6, 16) == 0 && p == port);
+    uint32_t c2, s2;
+    CHECK(lunatic_tcp_connect(a, len, p, &c2) == 0);
+    CHECK(lunatic_tcp_accept(l, &s2) == 0);
+    write_all(c2, "via resolve", 11);
+    read_exact(s2, buf, 11);
+    printf("server read: %.11s\n", buf);
+}
+
+/* }====== */
+
+/* {====== a connect that waits, and a process cancelled in one */
+
+/* Says "ready" and connects to the port of its context, whose queue the
+ * test keeps full, so the connect waits; then says it got through. */
+static void connecting_child(void)
+{
+    ctx c = read_ctx();
+    uint32_t rep = lunatic_sender_deserialize(c.a);
+    lunatic_drop_last_message();
+    report(rep, "ready");
+    uint32_t s = connect_to(c.port);
+    report(rep, c.b ? "A: connected" : "B: connected");
+    lunatic_close_tcp_stream(s);
+}
+
+/* ports: "FULL,SIGNAL" from test_net.c.  FULL is a host listener whose
+ * queue is full, so SYNs to it are dropped and a connect waits for the
+ * client's retry (about 1 s later); once the guest connects to SIGNAL,
+ * the host accepts one queued connection on FULL, making room for one.
+ * So A cannot get through before B is cancelled and the host signalled. */
+static void connect_wait(const char *ports)
+{
+    char *comma;
+    uint32_t full = (uint32_t)strtoul(ports, &comma, 10);
+    CHECK(*comma == ',');
+    uint32_t sig = (uint32_t)strtoul(comma + 1, NULL, 10);
+    uint32_t h[2], r[2], len;               /* [0]: A, [1]: B */
+    for (int i = 0; i < 2; i++) {
+        uint32_t rep = lunatic_channel(0, &r[i]);
+        ctx c = { full, lunatic_sender_serialize(rep), i == 0, 0 };
+        h[i] = lunatic_spawn_with_context(LUNATIC_FN(connecting_child), &c, sizeof c);
+        lunatic_close_sender(rep);
+    }
+    for (int i = 0; i < 2; i++) {
+        char *m = lunatic_receive(r[i], &len);
+        CHECK(m && len == 5);
+        free(m);
+    }
+    lunatic_sleep_ms(200);                  /* both are parked in connect */
+    printf("main ran while A and B wait in connect\n");
+    /* cancel consumes the handle (a join would trap, ABI 4.6); B's end
+     * shows as its channel closing: its only sender went with it. */
+    lunatic_cancel(h[1]);
+    printf("B cancelled: %s\n",
+           lunatic_channel_receive_prepare(r[1], &len) == 1 ? "its channel closed" : "it got through?");
+    lunatic_close_tcp_stream(connect_to(sig));  /* the host checks B's attempt is gone */
+    print_report(r[0]);
+    printf("join A: %u\n", lunatic_join(h[0]));
+}
+
+/* }====== */
+
 /* {====== traps: each must end the main process with a named rule */
 
 static void traps(const char *which)
@@ -683,6 +911,14 @@ int main(int argc, char **argv)
         resolving();
     else if (!strcmp(m, "resolve_many"))
         resolve_many();
+    else if (!strcmp(m, "big_write"))
+        big_write();
+    else if (!strcmp(m, "many_iovs"))
+        many_iovs();
+    else if (!strcmp(m, "ipv6"))
+        ipv6();
+    else if (!strcmp(m, "connect_wait") && argc > 2)
+        connect_wait(argv[2]);
     else if (!strcmp(m, "trap") && argc > 2)
         traps(argv[2]);
     else
