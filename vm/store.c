@@ -195,6 +195,13 @@ static void memory_free(void *p)
 
 void vm_memory_widen(lvm_memory *m, uint64_t off, uint64_t len)
 {
+    /* The range must stay inside the memory: a store inside it skips the
+     * bounds check.  Callers check first; clamping here keeps a careless
+     * embedder's lvm_memory_written from breaking the sandbox. */
+    if (off >= m->size)
+        return;
+    if (len > m->size - off)
+        len = m->size - off;
     if (len == 0)
         return;
     uint64_t end = off + len, lo = off, hi = end;

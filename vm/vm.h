@@ -51,7 +51,9 @@ struct lvm_memory {
      * replaces, and it fails for any store that is not wholly inside
      * (stores are at most 8 bytes).  VM_UNWRITTEN, with wspan 0, is the
      * empty range: every address fails the check.  Only
-     * vm_memory_widen changes it. */
+     * vm_memory_widen changes it, and it never reaches past `size`: a
+     * store inside the range is therefore inside the memory, which is
+     * what lets the check stand in for the bounds check. */
     uint64_t wlo, wspan;
 };
 

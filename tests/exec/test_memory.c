@@ -175,12 +175,21 @@ Test(exec_memory, every_write_is_counted_and_recycling_zeroes_it)
 Test(exec_memory, store_out_of_bounds_still_traps)
 {
     /* The store check is against the written range first: one past the
-     * end must still find the memory's bound and trap, and widen nothing. */
+     * end must still find the memory's bound and trap, and widen nothing,
+     * also once the range reaches the end. */
     lvm_module *mod = load_wat(writer_wat);
     inst_env e = instantiate(mod);
     uint64_t wlo = e.m->wlo, wspan = e.m->wspan;
     call3(&e, "i64.store", 2 * PAGE - 7, 0, 0, LVM_ERR_TRAP_MEMORY_OOB);
     cr_assert(e.m->wlo == wlo && e.m->wspan == wspan, "a trapping store widened the range");
+    /* A host that reports writes past the end cannot push the range out
+     * of the memory (a store inside the range skips the bounds check). */
+    lvm_memory_written(e.m, 3 * PAGE, 16);
+    cr_assert(e.m->wlo == wlo && e.m->wspan == wspan, "a range outside the memory was counted");
+    lvm_memory_written(e.m, 2 * PAGE - 4, 100);
+    cr_assert_eq(e.m->wlo + e.m->wspan + 8, 2 * PAGE, "the range reaches past the memory");
+    call3(&e, "i64.store", 2 * PAGE - 7, 0, 0, LVM_ERR_TRAP_MEMORY_OOB);
+    call3(&e, "i64.store", 2 * PAGE - 8, 0, 0, LVM_OK);
     done(&e);
     lvm_module_release(mod);
 }
