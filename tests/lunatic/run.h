@@ -33,10 +33,11 @@ static inline void lun_slurp(int fd, char *buf, size_t size)
     close(fd);
 }
 
-/* Run `lvm run --workers W GUEST SCENARIO [ARG]`; outputs go to
- * unlinked temporary files, so nothing is left behind. */
-static inline run_result *lun_run(const char *guest, const char *workers, const char *scenario,
-                                  const char *arg)
+/* Run `lvm run --workers W [OPTION VALUE] GUEST SCENARIO [ARG]` (option
+ * NULL: none); outputs go to unlinked temporary files, so nothing is left
+ * behind. */
+static inline run_result *lun_run_with(const char *option, const char *value, const char *guest,
+                                       const char *workers, const char *scenario, const char *arg)
 {
     static run_result r;
     char out_tmpl[] = "/tmp/lun-out-XXXXXX", err_tmpl[] = "/tmp/lun-err-XXXXXX";
@@ -44,7 +45,16 @@ static inline run_result *lun_run(const char *guest, const char *workers, const 
     cr_assert(out >= 0 && err >= 0, "mkstemp: %s", strerror(errno));
     unlink(out_tmpl);
     unlink(err_tmpl);
-    const char *argv[] = { test_lvm_path(), "run", "--workers", workers, guest, scenario, arg, NULL };
+    const char *argv[10] = { test_lvm_path(), "run", "--workers", workers };
+    int argc = 4;
+    if (option) {
+        argv[argc++] = option;
+        argv[argc++] = value;
+    }
+    argv[argc++] = guest;
+    argv[argc++] = scenario;
+    argv[argc++] = arg;         /* may be NULL: the end */
+    argv[argc] = NULL;
     fflush(NULL);
     pid_t pid = fork();
     cr_assert(pid >= 0);
@@ -63,6 +73,12 @@ static inline run_result *lun_run(const char *guest, const char *workers, const 
     lun_slurp(out, r.out, sizeof r.out);
     lun_slurp(err, r.err, sizeof r.err);
     return &r;
+}
+
+static inline run_result *lun_run(const char *guest, const char *workers, const char *scenario,
+                                  const char *arg)
+{
+    return lun_run_with(NULL, NULL, guest, workers, scenario, arg);
 }
 
 #define EXPECT_RUN(r, st, text)                                                     \

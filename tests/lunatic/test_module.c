@@ -178,12 +178,25 @@ Test(module, max_memory_is_the_targets)
     cr_expect(strstr(r->err, "memory 0 needs 1 pages, the limit is 0"), "%s", r->err);
 }
 
+/* With --max-memory 36 as well, the target gets the smaller of the two
+ * limits and the helpers get lvm's: 40 pages under max_memory 40 fail,
+ * growing to 33 still works, the 17-page helper still starts. */
+Test(module, max_memory_under_the_command_line_limit)
+{
+    run_result *r = lun_run_with("--max-memory", "36", MOD, "2", "memory", NULL);
+    EXPECT_RUN(r, 0, "needs 40, max 32: 1\nneeds 40, max 40: 1\ngrow to 32, max 32: 0\n"
+                     "grow to 33 fails, max 32: 0\ngrow to 33 works (and traps), max 40: 1\n"
+                     "helper of 17 pages, max 1: 0\n1 page, max 0: 1\n0 pages, max 0: 0\n");
+    cr_expect(strstr(r->err, "memory 0 needs 40 pages, the limit is 36"), "%s", r->err);
+}
+
 /* The entry must be an exported function without parameters; a start
  * function's host call is no call of the spawner's. */
 Test(module, entry_rules_and_start_function)
 {
     run_result *r = lun_run(MOD, "2", "exports", NULL);
-    EXPECT_RUN(r, 0, "missing 1\nparams 1\na memory 1\nstart function yields 0\n");
+    EXPECT_RUN(r, 0, "missing 1\nparams 1\na memory 1\nNUL in the name 1\nthe same without it 0\n"
+                     "start function yields 0\n");
     cr_expect(strstr(r->err, "failed to start: unknown export: no function \"nope\""), "%s", r->err);
     cr_expect(strstr(r->err, "entry \"add\" takes parameters"), "%s", r->err);
 }

@@ -121,6 +121,9 @@ static void exports(void)
     printf("missing %u\n", run(p, "nope", 32, NULL, 0));
     printf("params %u\n", run(ai, "add", 32, NULL, 0));
     printf("a memory %u\n", run(ai, "memory", 32, NULL, 0));
+    /* The name is its bytes, all of them: "test" and a NUL is no "test". */
+    printf("NUL in the name %u\n", lunatic_join(lunatic_spawn_from_module(p, "test\0", 5, 32, NULL, 0)));
+    printf("the same without it %u\n", lunatic_join(lunatic_spawn_from_module(p, "test", 4, 32, NULL, 0)));
     uint32_t st = LOAD(start_yield);
     printf("start function yields %u\n", run(st, "test", 32, NULL, 0));
     lunatic_yield();                        /* still a whole yield of ours */
