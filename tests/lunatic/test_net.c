@@ -59,6 +59,14 @@ Test(net, closed_peer_eof_and_broken_pipe)
     EXPECT_RUN(r, 0, "read after the peer closed: code 0, 0 bytes\nwrite after the peer closed: 9\n");
 }
 
+/* Unread bytes at close reset the connection: ConnectionReset (4) on
+ * the next read, then BrokenPipe (9). */
+Test(net, reset_peer_is_connection_reset)
+{
+    run_result *r = lun_run(NET_GUEST, "2", "reset_peer", NULL);
+    EXPECT_RUN(r, 0, "read after the peer reset: code 4, 0 bytes\nwrite after the reset: 9\n");
+}
+
 /* A stream moved main -> B (spawn context) -> C (channel message), used
  * by each; the server sees EOF only when C, the last holder, closes. */
 Test(net, stream_across_three_processes)

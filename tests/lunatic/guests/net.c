@@ -249,6 +249,25 @@ static void closed_peer(void)
     CHECK(lunatic_tcp_read_vectored(c, &in, 0, &n) == 0 && n == 0);
 }
 
+/* A peer that closes with bytes it never read resets the connection
+ * (the kernel sends RST, not FIN): the next read is ConnectionReset (4),
+ * not end of file; a write after that is BrokenPipe (9). */
+static void reset_peer(void)
+{
+    uint32_t c, a;
+    pair(&c, &a);
+    write_all(c, "unread", 6);
+    lunatic_sleep_ms(20);                   /* the bytes reach a's buffer */
+    lunatic_close_tcp_stream(a);
+    char buf[8];
+    iov in = { buf, sizeof buf };
+    uint32_t n = 77;
+    uint32_t code = lunatic_tcp_read_vectored(c, &in, 1, &n);
+    printf("read after the peer reset: code %u, %u bytes\n", code, n);
+    iov out = { "data", 4 };
+    printf("write after the reset: %u\n", lunatic_tcp_write_vectored(c, &out, 1, &n));
+}
+
 /* }====== */
 
 /* {====== moving sockets between processes */
@@ -901,6 +920,8 @@ int main(int argc, char **argv)
         errors();
     else if (!strcmp(m, "closed_peer"))
         closed_peer();
+    else if (!strcmp(m, "reset_peer"))
+        reset_peer();
     else if (!strcmp(m, "move3"))
         move3();
     else if (!strcmp(m, "two_readers"))
