@@ -86,6 +86,10 @@ Test(module, constructors_fallback_rules)
     m = load_wat("(module (func $__wasm_call_ctors) (func $x) (func (export \"_start\") (call $x)))");
     cr_expect_eq(lvm_module_ctors(m), 0, "by name, not by position");
     lvm_module_release(m);
+    m = load_wat("(module (func $setup) (func (export \"_start\") (call $setup)))");
+    cr_expect_eq(lvm_module_ctors(m), UINT32_MAX,
+                 "names without __wasm_call_ctors: none, not the first call");
+    lvm_module_release(m);
 }
 
 /* }====== */
