@@ -31,6 +31,19 @@ static inline const char *test_lvm_path(void)
     return path;
 }
 
+/* argv for running lvm with args (NULL-terminated) into argv[0..cap):
+ * the binary, the args, NULL. */
+static inline void test_lvm_argv(const char *argv[], int cap, const char *const args[])
+{
+    int n = 0;
+    argv[n++] = test_lvm_path();
+    for (int i = 0; args[i]; i++) {
+        cr_assert(n < cap - 1, "too many arguments");
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+}
+
 /* The whole of a file as a malloc'd string ("" if it cannot be read). */
 static inline char *test_slurp(const char *path)
 {

@@ -91,13 +91,7 @@ static cli_result run_argv(const char *const argv[])
 cli_result cli_run_lvm(const char *const args[])
 {
     const char *argv[64];
-    int n = 0;
-    argv[n++] = test_lvm_path();
-    for (int i = 0; args[i]; i++) {
-        cr_assert(n < 63, "too many arguments");
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
+    test_lvm_argv(argv, 64, args);
     return run_argv(argv);
 }
 

@@ -33,28 +33,18 @@ static inline void lun_slurp(int fd, char *buf, size_t size)
     close(fd);
 }
 
-/* Run `lvm run --workers W [OPTION VALUE] GUEST SCENARIO [ARG]` (option
- * NULL: none); outputs go to unlinked temporary files, so nothing is left
- * behind. */
-static inline run_result *lun_run_with(const char *option, const char *value, const char *guest,
-                                       const char *workers, const char *scenario, const char *arg)
+/* Run lvm with args (NULL-terminated, without the binary); outputs go to
+ * unlinked temporary files, so nothing is left behind. */
+static inline run_result *lun_run_args(const char *const args[])
 {
     static run_result r;
+    const char *argv[32];
+    test_lvm_argv(argv, 32, args);
     char out_tmpl[] = "/tmp/lun-out-XXXXXX", err_tmpl[] = "/tmp/lun-err-XXXXXX";
     int out = mkstemp(out_tmpl), err = mkstemp(err_tmpl);
     cr_assert(out >= 0 && err >= 0, "mkstemp: %s", strerror(errno));
     unlink(out_tmpl);
     unlink(err_tmpl);
-    const char *argv[10] = { test_lvm_path(), "run", "--workers", workers };
-    int argc = 4;
-    if (option) {
-        argv[argc++] = option;
-        argv[argc++] = value;
-    }
-    argv[argc++] = guest;
-    argv[argc++] = scenario;
-    argv[argc++] = arg;         /* may be NULL: the end */
-    argv[argc] = NULL;
     fflush(NULL);
     pid_t pid = fork();
     cr_assert(pid >= 0);
@@ -73,6 +63,24 @@ static inline run_result *lun_run_with(const char *option, const char *value, co
     lun_slurp(out, r.out, sizeof r.out);
     lun_slurp(err, r.err, sizeof r.err);
     return &r;
+}
+
+/* Run `lvm run --workers W [OPTION VALUE] GUEST SCENARIO [ARG]` (option
+ * NULL: none). */
+static inline run_result *lun_run_with(const char *option, const char *value, const char *guest,
+                                       const char *workers, const char *scenario, const char *arg)
+{
+    const char *args[10] = { "run", "--workers", workers };
+    int n = 3;
+    if (option) {
+        args[n++] = option;
+        args[n++] = value;
+    }
+    args[n++] = guest;
+    args[n++] = scenario;
+    args[n++] = arg;            /* may be NULL: the end */
+    args[n] = NULL;
+    return lun_run_args(args);
 }
 
 static inline run_result *lun_run(const char *guest, const char *workers, const char *scenario,

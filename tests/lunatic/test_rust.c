@@ -85,34 +85,11 @@ Test(rust, panicking_child_leaves_siblings)
  * --env GREETING=hi GUEST ctors /data/greeting.txt */
 static run_result *run_ctors(const char *guest, const char *dir)
 {
-    static run_result r;
-    char out_tmpl[] = "/tmp/lun-out-XXXXXX", err_tmpl[] = "/tmp/lun-err-XXXXXX";
-    int out = mkstemp(out_tmpl), err = mkstemp(err_tmpl);
-    cr_assert(out >= 0 && err >= 0, "mkstemp: %s", strerror(errno));
-    unlink(out_tmpl);
-    unlink(err_tmpl);
     char dir_arg[256];
     snprintf(dir_arg, sizeof dir_arg, "%s::/data", dir);
-    const char *argv[] = { test_lvm_path(), "run", "--workers", "2", "--dir", dir_arg,
-                           "--env", "GREETING=hi", guest, "ctors", "/data/greeting.txt", NULL };
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        cr_assert(errno == EINTR);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    lun_slurp(out, r.out, sizeof r.out);
-    lun_slurp(err, r.err, sizeof r.err);
-    return &r;
+    const char *args[] = { "run", "--workers", "2", "--dir", dir_arg, "--env", "GREETING=hi",
+                           guest, "ctors", "/data/greeting.txt", NULL };
+    return lun_run_args(args);
 }
 
 /* Arguments and the environment are fetched on first use, but wasi-libc

@@ -79,13 +79,7 @@ const char *wt_guest(const char *name)
 pid_t wt_start(const char *const args[], int *stdin_pipe_out)
 {
     const char *argv[64];
-    int n = 0;
-    argv[n++] = test_lvm_path();
-    for (int i = 0; args[i]; i++) {
-        cr_assert(n < 63, "too many arguments");
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
+    test_lvm_argv(argv, 64, args);
     int p[2] = { -1, -1 };
     if (stdin_pipe_out)
         cr_assert(pipe(p) == 0);
