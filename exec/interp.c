@@ -160,7 +160,7 @@ static lvm_val elem_item(lvm_instance *inst, const decode_const *c)
 #define CHECK_STORE(ea, n) \
     do { if (LVM_UNLIKELY((ea) - wlo > wspan)) { \
              if ((ea) + (n) > memsize) TRAP(MEMORY_OOB); \
-             vm_memory_widen(inst->mem0, (ea), (n)); \
+             lvm_memory_written(inst->mem0, (ea), (n)); \
              wlo = inst->mem0->wlo; wspan = inst->mem0->wspan; } } while (0)
 
 /* [op][dst][a]        dst = expr(a) */
@@ -512,7 +512,7 @@ dispatch:
     /* Bulk writes count [d, d + n) as written (they are long enough that
      * the call costs nothing next to the copy). */
 #define WRITTEN(d, n) \
-    do { vm_memory_widen(inst->mem0, (d), (n)); \
+    do { lvm_memory_written(inst->mem0, (d), (n)); \
          wlo = inst->mem0->wlo; wspan = inst->mem0->wspan; } while (0)
     /* [memory.init][d][s][n][data] */
     CASE(MEMORY_INIT) {

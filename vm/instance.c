@@ -463,7 +463,7 @@ static lvm_err init_datas(lvm_instance *inst, lvm_diag *diag)
         /* All of them at once (decode.c, build_data_image). */
         lvm_memory *mem = inst->memories[0];
         memcpy(mem->data + m->data_image_at, m->data_image, m->data_image_size);
-        vm_memory_widen(mem, m->data_image_at, m->data_image_size);
+        lvm_memory_written(mem, m->data_image_at, m->data_image_size);
         for (uint32_t i = 0; i < m->ndatas; i++)
             inst->data_dropped[i] = m->datas[i].mode == SEG_ACTIVE;
         return LVM_OK;
@@ -479,7 +479,7 @@ static lvm_err init_datas(lvm_instance *inst, lvm_diag *diag)
                                 " (data segment %u)", i);
         if (d->size) {
             memcpy(mem->data + off, d->bytes, d->size);
-            vm_memory_widen(mem, off, d->size);
+            lvm_memory_written(mem, off, d->size);
         }
         inst->data_dropped[i] = true;
     }

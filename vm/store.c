@@ -183,21 +183,28 @@ lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void
 
 /* {====== memories */
 
+/* The written range as [*lo, *hi); both 0 when nothing was written. */
+static void written_range(const lvm_memory *m, uint64_t *lo, uint64_t *hi)
+{
+    bool none = m->wlo == VM_UNWRITTEN;
+    *lo = none ? 0 : m->wlo;
+    *hi = none ? 0 : m->wlo + m->wspan + 8;
+}
+
 static void memory_free(void *p)
 {
     lvm_memory *m = p;
-    if (m->wlo == VM_UNWRITTEN)
-        vm_pool_free(m->data, m->cap, 0, 0);
-    else
-        vm_pool_free(m->data, m->cap, m->wlo, m->wlo + m->wspan + 8);
+    uint64_t lo, hi;
+    written_range(m, &lo, &hi);
+    vm_pool_free(m->data, m->cap, lo, hi);
     free(m);
 }
 
-void vm_memory_widen(lvm_memory *m, uint64_t off, uint64_t len)
+void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len)
 {
     /* The range must stay inside the memory: a store inside it skips the
      * bounds check.  Callers check first; clamping here keeps a careless
-     * embedder's lvm_memory_written from breaking the sandbox. */
+     * embedder from breaking the sandbox. */
     if (off >= m->size)
         return;
     if (len > m->size - off)
@@ -206,7 +213,8 @@ void vm_memory_widen(lvm_memory *m, uint64_t off, uint64_t len)
         return;
     uint64_t end = off + len, lo = off, hi = end;
     if (m->wlo != VM_UNWRITTEN) {
-        uint64_t wlo = m->wlo, whi = wlo + m->wspan + 8;
+        uint64_t wlo, whi;
+        written_range(m, &wlo, &whi);
         if (off >= wlo && end <= whi)
             return;
         /* Step past the write by a quarter of the span: a guest filling
@@ -227,11 +235,6 @@ void vm_memory_widen(lvm_memory *m, uint64_t off, uint64_t len)
         hi = m->size;           /* a multiple of the grain: whole pages */
     m->wlo = lo;
     m->wspan = hi - lo - 8;
-}
-
-void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len)
-{
-    vm_memory_widen(m, off, len);
 }
 
 void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages)
@@ -268,7 +271,7 @@ lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages,
 
 uint8_t *lvm_memory_data(lvm_memory *m)
 {
-    vm_memory_widen(m, 0, m->size);     /* the caller may write anywhere */
+    lvm_memory_written(m, 0, m->size);     /* the caller may write anywhere */
     return m->data;
 }
 
@@ -294,12 +297,10 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
         uint8_t *d = vm_pool_alloc((size_t)size, &cap);
         if (!d)
             return -1;              /* out of host memory: grow fails, as allowed */
-        uint64_t lo = 0, hi = 0;
-        if (m->wlo != VM_UNWRITTEN) {
-            lo = m->wlo;
-            hi = lo + m->wspan + 8;
+        uint64_t lo, hi;
+        written_range(m, &lo, &hi);
+        if (hi > lo)
             memcpy(d + lo, m->data + lo, (size_t)(hi - lo));
-        }
         vm_pool_free(m->data, m->cap, lo, hi);
         m->data = d;
         m->cap = cap;

@@ -51,7 +51,7 @@ struct lvm_memory {
      * replaces, and it fails for any store that is not wholly inside
      * (stores are at most 8 bytes).  VM_UNWRITTEN, with wspan 0, is the
      * empty range: every address fails the check.  Only
-     * vm_memory_widen changes it, and it never reaches past `size`: a
+     * lvm_memory_written changes it, and it never reaches past `size`: a
      * store inside the range is therefore inside the memory, which is
      * what lets the check stand in for the bounds check. */
     uint64_t wlo, wspan;
@@ -59,12 +59,11 @@ struct lvm_memory {
 
 #define VM_UNWRITTEN ((uint64_t)1 << 63)
 
-/* Count [off, off + len) (inside the memory) as written: widens the range
- * in steps of at least VM_WRITE_GRAIN and a quarter of its span, so that a
- * guest walking upward or downward through memory takes the slow path a
- * few dozen times, not once per store. */
+/* lvm_memory_written (lvm.h) widens the range in steps of at least
+ * VM_WRITE_GRAIN and a quarter of its span, so that a guest walking upward
+ * or downward through memory takes the slow path a few dozen times, not
+ * once per store. */
 #define VM_WRITE_GRAIN 1024
-void vm_memory_widen(lvm_memory *m, uint64_t off, uint64_t len);
 
 /* Linear-memory blocks (mempool.c). */
 uint8_t *vm_pool_alloc(size_t bytes, size_t *cap_out);
