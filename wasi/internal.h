@@ -192,6 +192,18 @@ typedef struct wasi_fd {
 
 #define WASI_NSTDIO 3
 
+/* Is f a file opened by path (regular file, FIFO, device), as opposed to
+ * a directory, a standard descriptor or a socket?  An operation meant for
+ * another kind of descriptor fails with the errno wasmtime gives for the
+ * wrong kind (EBADF, ESPIPE, ENOTDIR, ENOTSOCK) before any right is
+ * looked at: the kind is what the guest got wrong, and a directory, say,
+ * lacks FD_SEEK only because it cannot seek. */
+static inline bool wasi_fd_is_file(const wasi_fd *f)
+{
+    return !f->borrowed && f->type != WASI_FILETYPE_DIRECTORY &&
+           f->type != WASI_FILETYPE_SOCKET_STREAM && f->type != WASI_FILETYPE_SOCKET_DGRAM;
+}
+
 /* One process's view of WASI: the shared part plus its own descriptors.
  * A process uses its context from one thread at a time. */
 struct wasi_ctx {
@@ -292,7 +304,8 @@ typedef struct wasi_path {
  * directory descriptor `base`, confined to it: `..` may not leave it,
  * absolute paths are refused, symlinks are followed in user space within
  * it (the last one only if follow_last).  Returns 0 or a WASI errno
- * (EFAULT, ENOTCAPABLE, ELOOP, ENOENT, ENOTDIR, ...). */
+ * (EFAULT, EILSEQ for a path that is not UTF-8, EINVAL for one with a
+ * NUL, ENOTCAPABLE, ELOOP, ENOENT, ENOTDIR, ...). */
 uint32_t wasi_path_resolve(const wasi_fd *base, const wasi_mem *m, uint32_t ptr, uint32_t len,
                            bool follow_last, wasi_path *out);
 void wasi_path_done(wasi_path *p);

@@ -117,6 +117,8 @@ uint32_t wasi_path_resolve(const wasi_fd *base, const wasi_mem *m, uint32_t ptr,
         return WASI_ENOTDIR;
     if (len == 0)
         return WASI_ENOENT;
+    if (!lvm_utf8_valid(m->base + ptr, len))
+        return WASI_EILSEQ;         /* not a string: refused unread, as wasmtime */
     if (memchr(m->base + ptr, '\0', len))
         return WASI_EINVAL;         /* the host could not even spell it */
     if (m->base[ptr] == '/')

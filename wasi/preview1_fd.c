@@ -5,7 +5,10 @@
  * Each function looks its descriptor up together with the rights the
  * operation needs (wasi_fd_lookup: EBADF if there is no such descriptor,
  * ENOTCAPABLE if it lacks a right), checks every guest range, and only then
- * touches the host.
+ * touches the host.  An operation on the wrong kind of descriptor fails
+ * first, with wasmtime's errno for it (see wasi_fd_is_file): EBADF for a
+ * directory or a standard descriptor where a file is needed, ESPIPE for
+ * positioned I/O on a stream.
  *
  * Reads and writes: regular files and directories never block, so they go
  * straight to the host.  Streams (pipes, terminals, sockets) are first
@@ -182,18 +185,24 @@ static lvm_err fd_write(lvm_hostcall *call, lvm_val *ar)
 }
 
 /* fd_pread(fd, iovs, iovs_len, offset: u64, nread_out) and fd_pwrite: at
- * an offset, without moving the file position.  Only seekable files. */
+ * an offset, without moving the file position.  Only seekable files: a
+ * descriptor that cannot move data that way at all (a directory, stdout
+ * for pread) is EBADF, a stream that could but has no offset is ESPIPE,
+ * as in wasmtime.  On an O_APPEND descriptor fd_pwrite appends, ignoring
+ * the offset: Linux's pwrite rule, which wasmtime implements too. */
 static lvm_err positional(lvm_hostcall *call, lvm_val *ar, bool write)
 {
     wasi_ctx *ctx = wasi_ctx_of(call);
     wasi_mem m = wasi_mem_of(call);
     uint32_t iovs = ar[1].i32, iovs_len = ar[2].i32, out = ar[4].i32;
     uint64_t offset = (uint64_t)ar[3].i64;
-    wasi_fd *f;
-    uint64_t need = (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ) | WASI_RIGHT_FD_SEEK;
-    uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, need, &f);
-    if (e)
-        return wasi_return(ar, e);
+    wasi_fd *f = wasi_fd_get(ctx, ar[0].i32);
+    if (!f || !(f->rights & (write ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ)))
+        return wasi_return(ar, WASI_EBADF);
+    if (f->borrowed || f->type == WASI_FILETYPE_SOCKET_STREAM)
+        return wasi_return(ar, WASI_ESPIPE);
+    if (!(f->rights & WASI_RIGHT_FD_SEEK))
+        return wasi_return(ar, WASI_ENOTCAPABLE);
     struct iovec v[WASI_MAX_IOV];
     int nv;
     uint32_t bad;
@@ -230,7 +239,8 @@ static lvm_err fd_pwrite(lvm_hostcall *call, lvm_val *ar)
  * The standard descriptors never seek, even when the host's stdout is a
  * file: the guest must not move an offset the host shares with its parent
  * shell.  Asking for the position only (offset 0 from CUR, which is what
- * ftell does) needs just the TELL right. */
+ * ftell does) needs just the TELL right.  A directory has no position:
+ * EBADF (wasmtime's answer; Linux would seek it). */
 static lvm_err seek(lvm_hostcall *call, lvm_val *ar, uint32_t fd, int64_t offset, uint32_t whence, uint32_t out)
 {
     wasi_ctx *ctx = wasi_ctx_of(call);
@@ -244,6 +254,8 @@ static lvm_err seek(lvm_hostcall *call, lvm_val *ar, uint32_t fd, int64_t offset
         return wasi_return(ar, WASI_EINVAL);
     if (f->borrowed || f->type == WASI_FILETYPE_SOCKET_STREAM)
         return wasi_return(ar, WASI_ESPIPE);
+    if (f->type == WASI_FILETYPE_DIRECTORY)
+        return wasi_return(ar, WASI_EBADF);
     uint64_t need = offset == 0 && whence == 1 ? WASI_RIGHT_FD_TELL : WASI_RIGHT_FD_SEEK;
     if (!(f->rights & need))
         return wasi_return(ar, WASI_ENOTCAPABLE);
@@ -281,7 +293,11 @@ static lvm_err fd_close(lvm_hostcall *call, lvm_val *ar)
 }
 
 /* fd_renumber(from, to) -> errno: `to` is closed, `from` moves there.
- * Both must be open (wasmtime's rule; POSIX dup2 would allow a closed to). */
+ * Both must be open: EBADF otherwise, which is what wasmtime's and
+ * node's preview 1 say (and wasmtime's own tests assert).  POSIX dup2,
+ * and the preview 1 adapter that components run on, would move `from`
+ * onto a closed `to` instead; a program that relies on that (moving fd 1
+ * away and back, as Yosys does) loses that output here as under wasmtime. */
 static lvm_err fd_renumber(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_ctx *ctx = wasi_ctx_of(call);
@@ -321,19 +337,24 @@ static lvm_err fd_fdstat_get(lvm_hostcall *call, lvm_val *ar)
 }
 
 /* fd_fdstat_set_flags(fd, flags: u16) -> errno
- * APPEND changes the host descriptor (it is ours, or a standard one whose
- * writes append anyway for the guest's purposes); NONBLOCK is kept by lvm
- * only (see the top of the file).  The sync flags cannot be changed on an
- * open file on Linux, so asking for them is ENOTSUP. */
+ * Only APPEND and NONBLOCK can change, as in wasmtime; both are set to
+ * what `flags` says.  APPEND changes the host descriptor (it is ours, or a
+ * standard one whose writes append anyway for the guest's purposes);
+ * NONBLOCK is kept by lvm only (see the top of the file).  The sync flags
+ * cannot be changed on an open file: EINVAL, wasmtime's answer.  A
+ * directory has no such flags (EBADF, as in wasmtime); the standard
+ * descriptors and sockets do, unlike in wasmtime, so that a guest can make
+ * stdin or a connection non-blocking. */
 static lvm_err fd_fdstat_set_flags(lvm_hostcall *call, lvm_val *ar)
 {
     uint32_t flags = ar[1].i32;
-    wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_FDSTAT_SET_FLAGS, &f);
-    if (e)
-        return wasi_return(ar, e);
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
+    if (!f || f->type == WASI_FILETYPE_DIRECTORY)
+        return wasi_return(ar, WASI_EBADF);
     if (flags & ~(uint32_t)(WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK))
-        return wasi_return(ar, flags > 31 ? WASI_EINVAL : WASI_ENOTSUP);
+        return wasi_return(ar, WASI_EINVAL);
+    if (!(f->rights & WASI_RIGHT_FD_FDSTAT_SET_FLAGS))
+        return wasi_return(ar, WASI_ENOTCAPABLE);
     if (!f->borrowed && (flags ^ f->flags) & WASI_FDFLAG_APPEND) {
         int fl = fcntl(f->host_fd, F_GETFL);
         fl = flags & WASI_FDFLAG_APPEND ? fl | O_APPEND : fl & ~O_APPEND;
@@ -360,7 +381,23 @@ static lvm_err fd_fdstat_set_rights(lvm_hostcall *call, lvm_val *ar)
     return wasi_return(ar, WASI_ESUCCESS);
 }
 
-/* fd_advise(fd, offset: u64, len: u64, advice: u8) -> errno */
+/* Look up a descriptor that must be a file opened by path (EBADF for a
+ * directory, a standard descriptor or a socket, as wasmtime's get_file),
+ * with the rights `need` (ENOTCAPABLE). */
+static uint32_t file_lookup(lvm_hostcall *call, uint32_t fd, uint64_t need, wasi_fd **out)
+{
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), fd);
+    if (!f || !wasi_fd_is_file(f))
+        return WASI_EBADF;
+    if ((f->rights & need) != need)
+        return WASI_ENOTCAPABLE;
+    *out = f;
+    return WASI_ESUCCESS;
+}
+
+/* fd_advise(fd, offset: u64, len: u64, advice: u8) -> errno
+ * An advice that does not exist is EINVAL whatever fd is (wasmtime
+ * rejects the argument before the call). */
 static lvm_err fd_advise(lvm_hostcall *call, lvm_val *ar)
 {
     static const int host_advice[] = {
@@ -369,22 +406,26 @@ static lvm_err fd_advise(lvm_hostcall *call, lvm_val *ar)
     };
     uint64_t off = (uint64_t)ar[1].i64, len = (uint64_t)ar[2].i64;
     uint32_t advice = ar[3].i32;
+    if (advice > 5)
+        return wasi_return(ar, WASI_EINVAL);
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_ADVISE, &f);
+    uint32_t e = file_lookup(call, ar[0].i32, WASI_RIGHT_FD_ADVISE, &f);
     if (e)
         return wasi_return(ar, e);
-    if (advice > 5 || off > INT64_MAX || len > INT64_MAX)
+    if (off > INT64_MAX || len > INT64_MAX)
         return wasi_return(ar, WASI_EINVAL);
     int r = posix_fadvise(f->host_fd, (off_t)off, (off_t)len, host_advice[advice]);
     return wasi_return(ar, wasi_errno_from_host(r));
 }
 
-/* fd_allocate(fd, offset: u64, len: u64) -> errno */
+/* fd_allocate(fd, offset: u64, len: u64) -> errno
+ * Really allocates (posix_fallocate), where wasmtime says ENOTSUP for
+ * every file: a program that copes with ENOTSUP copes with success too. */
 static lvm_err fd_allocate(lvm_hostcall *call, lvm_val *ar)
 {
     uint64_t off = (uint64_t)ar[1].i64, len = (uint64_t)ar[2].i64;
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_ALLOCATE, &f);
+    uint32_t e = file_lookup(call, ar[0].i32, WASI_RIGHT_FD_ALLOCATE, &f);
     if (e)
         return wasi_return(ar, e);
     if (off > INT64_MAX || len > INT64_MAX - off)
@@ -395,11 +436,13 @@ static lvm_err fd_allocate(lvm_hostcall *call, lvm_val *ar)
     return wasi_return(ar, wasi_errno_from_host(r));
 }
 
-/* fd_datasync(fd) and fd_sync(fd) -> errno */
+/* fd_datasync(fd) and fd_sync(fd) -> errno
+ * Files only (a directory is EBADF, as in wasmtime); a read-only file
+ * syncs as well as any. */
 static lvm_err fd_datasync(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_DATASYNC, &f);
+    uint32_t e = file_lookup(call, ar[0].i32, WASI_RIGHT_FD_DATASYNC, &f);
     if (e)
         return wasi_return(ar, e);
     return wasi_return(ar, fdatasync(f->host_fd) == 0 ? 0 : wasi_errno_from_host(errno));
@@ -408,7 +451,7 @@ static lvm_err fd_datasync(lvm_hostcall *call, lvm_val *ar)
 static lvm_err fd_sync(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_SYNC, &f);
+    uint32_t e = file_lookup(call, ar[0].i32, WASI_RIGHT_FD_SYNC, &f);
     if (e)
         return wasi_return(ar, e);
     return wasi_return(ar, fsync(f->host_fd) == 0 ? 0 : wasi_errno_from_host(errno));
@@ -436,12 +479,12 @@ static lvm_err fd_filestat_get(lvm_hostcall *call, lvm_val *ar)
     return wasi_return(ar, WASI_ESUCCESS);
 }
 
-/* fd_filestat_set_size(fd, size: u64) -> errno */
+/* fd_filestat_set_size(fd, size: u64) -> errno  (files only: EBADF) */
 static lvm_err fd_filestat_set_size(lvm_hostcall *call, lvm_val *ar)
 {
     uint64_t size = (uint64_t)ar[1].i64;
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_FILESTAT_SET_SIZE, &f);
+    uint32_t e = file_lookup(call, ar[0].i32, WASI_RIGHT_FD_FILESTAT_SET_SIZE, &f);
     if (e)
         return wasi_return(ar, e);
     if (size > INT64_MAX)
@@ -449,16 +492,20 @@ static lvm_err fd_filestat_set_size(lvm_hostcall *call, lvm_val *ar)
     return wasi_return(ar, ftruncate(f->host_fd, (off_t)size) == 0 ? 0 : wasi_errno_from_host(errno));
 }
 
-/* fd_filestat_set_times(fd, atim: u64, mtim: u64, fst_flags: u16) -> errno */
+/* fd_filestat_set_times(fd, atim: u64, mtim: u64, fst_flags: u16) -> errno
+ * Bad flags are EINVAL before fd is looked at, as in wasmtime; a file or
+ * a directory, not a standard descriptor (EBADF). */
 static lvm_err fd_filestat_set_times(lvm_hostcall *call, lvm_val *ar)
 {
-    wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_FILESTAT_SET_TIMES, &f);
+    struct timespec ts[2];
+    uint32_t e = wasi_timespecs((uint64_t)ar[1].i64, (uint64_t)ar[2].i64, ar[3].i32, ts);
     if (e)
         return wasi_return(ar, e);
-    struct timespec ts[2];
-    if ((e = wasi_timespecs((uint64_t)ar[1].i64, (uint64_t)ar[2].i64, ar[3].i32, ts)) != 0)
-        return wasi_return(ar, e);
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
+    if (!f || f->borrowed)
+        return wasi_return(ar, WASI_EBADF);
+    if (!(f->rights & WASI_RIGHT_FD_FILESTAT_SET_TIMES))
+        return wasi_return(ar, WASI_ENOTCAPABLE);
     return wasi_return(ar, futimens(f->host_fd, ts) == 0 ? 0 : wasi_errno_from_host(errno));
 }
 
@@ -480,14 +527,13 @@ static lvm_err fd_readdir(lvm_hostcall *call, lvm_val *ar)
     wasi_mem m = wasi_mem_of(call);
     uint32_t buf = ar[1].i32, buf_len = ar[2].i32, used_out = ar[4].i32;
     uint64_t cookie = (uint64_t)ar[3].i64;
-    wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_FD_READDIR, &f);
-    if (e)
-        return wasi_return(ar, e);
+    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
+    if (!f || f->type != WASI_FILETYPE_DIRECTORY)
+        return wasi_return(ar, WASI_EBADF);     /* wasmtime's answer for a file */
+    if (!(f->rights & WASI_RIGHT_FD_READDIR))
+        return wasi_return(ar, WASI_ENOTCAPABLE);
     if (!wasi_mem_check(&m, buf, buf_len) || !wasi_mem_check(&m, used_out, 4))
         return wasi_return(ar, WASI_EFAULT);
-    if (f->type != WASI_FILETYPE_DIRECTORY)
-        return wasi_return(ar, WASI_ENOTDIR);
     if (!f->dir) {
         /* A DIR of its own (fdopendir takes over the descriptor it gets). */
         int d = openat(f->host_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -579,14 +625,17 @@ static lvm_err fd_prestat_get(lvm_hostcall *call, lvm_val *ar)
 
 /* fd_prestat_dir_name(fd, path: ptr<u8>, path_len: u32) -> errno
  * The name, without a terminator; a buffer that is too small is
- * ENAMETOOLONG and receives nothing. */
+ * ENAMETOOLONG and receives nothing.  An open descriptor that is not a
+ * preopen is ENOTDIR here (EBADF in fd_prestat_get), as in wasmtime. */
 static lvm_err fd_prestat_dir_name(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_mem m = wasi_mem_of(call);
     uint32_t path = ar[1].i32, path_len = ar[2].i32;
     wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), ar[0].i32);
-    if (!f || !f->preopen)
+    if (!f)
         return wasi_return(ar, WASI_EBADF);
+    if (!f->preopen)
+        return wasi_return(ar, WASI_ENOTDIR);
     if (!wasi_mem_check(&m, path, path_len))
         return wasi_return(ar, WASI_EFAULT);
     size_t len = strlen(f->preopen);

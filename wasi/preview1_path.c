@@ -11,7 +11,16 @@
  *
  * Errors are the host's, mapped, except where the sandbox decides first:
  * ENOTCAPABLE for a path that leaves its directory or a right that is
- * missing, ELOOP for too many symlinks.
+ * missing, ELOOP for too many symlinks, EILSEQ for a path that is not
+ * UTF-8.  Before any right is looked at, a descriptor that is not a
+ * directory is EBADF (path_open: ENOTDIR for a file), as in wasmtime.
+ *
+ * A trailing slash ("name/") means "name is a directory".  The host call
+ * never sees that slash: given "name/", the kernel follows a symlink
+ * called name, which could have been swapped in since path.c looked and
+ * point out of the sandbox.  So the rule is applied here, on the bare
+ * name, with the errors Linux gives (see slash_dir and slash_create); a
+ * race then only changes which error the guest sees.
  */
 #include "internal.h"
 
@@ -28,6 +37,23 @@
 /* oflags */
 enum { OFLAG_CREAT = 1, OFLAG_DIRECTORY = 2, OFLAG_EXCL = 4, OFLAG_TRUNC = 8 };
 
+/* Look up the directory descriptor fd: EBADF if it is not open, then
+ * `not_dir` if it is not a directory, then ENOTCAPABLE if it lacks a
+ * right in `need`. */
+static uint32_t dir_lookup(lvm_hostcall *call, uint32_t fd, uint64_t need, uint32_t not_dir,
+                           wasi_fd **out)
+{
+    wasi_fd *dir = wasi_fd_get(wasi_ctx_of(call), fd);
+    if (!dir)
+        return WASI_EBADF;
+    if (dir->type != WASI_FILETYPE_DIRECTORY)
+        return not_dir;
+    if ((dir->rights & need) != need)
+        return WASI_ENOTCAPABLE;
+    *out = dir;
+    return WASI_ESUCCESS;
+}
+
 /* Look up the directory fd with right `need`, then resolve the path
  * (ptr, len) in it.  Returns 0 or the errno to give the guest. */
 static uint32_t resolve(lvm_hostcall *call, const wasi_mem *m, uint32_t fd, uint64_t need,
@@ -37,10 +63,36 @@ static uint32_t resolve(lvm_hostcall *call, const wasi_mem *m, uint32_t fd, uint
     out->dirfd = -1;
     out->owned = false;
     out->name = NULL;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), fd, need, &dir);
+    uint32_t e = dir_lookup(call, fd, need, WASI_EBADF, &dir);
     if (e)
         return e;
     return wasi_path_resolve(dir, m, ptr, len, follow, out);
+}
+
+/* "name/" for an operation on an existing object: it must be a directory
+ * (ENOTDIR), and must exist (the host's error, ENOENT).  path.c has
+ * already followed a symlink in that place.  0 without a slash. */
+static uint32_t slash_dir(const wasi_path *p)
+{
+    if (!p->trailing_slash)
+        return WASI_ESUCCESS;
+    struct stat st;
+    if (fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return wasi_errno_from_host(errno);
+    return S_ISDIR(st.st_mode) ? WASI_ESUCCESS : WASI_ENOTDIR;
+}
+
+/* "name/" as the name a link or symlink is to get: Linux creates nothing
+ * but directories under such a name, so it is EEXIST if something is
+ * there and ENOENT if not.  0 without a slash. */
+static uint32_t slash_create(const wasi_path *p)
+{
+    if (!p->trailing_slash)
+        return WASI_ESUCCESS;
+    struct stat st;
+    if (fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return WASI_EEXIST;
+    return errno == ENOENT ? WASI_ENOENT : wasi_errno_from_host(errno);
 }
 
 /* Finish a path function: free the resolution, return its result. */
@@ -64,9 +116,14 @@ static uint32_t host_result(int r)
  * The base rights asked for must be ones the directory may hand down; the
  * new descriptor gets them, cut down to what its kind of file can do.  The
  * host access mode follows from the rights (wasi-libc asks for the write
- * rights only for O_WRONLY / O_RDWR).  Opening a FIFO that has no writer
- * waits in the host's open(), stopping the worker thread, as it does in
- * wasmtime; everything else opens at once. */
+ * rights only for O_WRONLY / O_RDWR), for a directory too: a directory
+ * asked for with a write right is EISDIR, as open(2) says, whether or not
+ * OFLAG_DIRECTORY is set.  OFLAG_DIRECTORY with CREAT, EXCL or TRUNC is
+ * EINVAL (wasmtime's rule; Linux's answer varies with its version), and
+ * O_CREAT|O_EXCL never follows a symlink in the last component, as POSIX
+ * says.  Opening a FIFO that has no writer waits in the host's open(),
+ * stopping the worker thread, as it does in wasmtime; everything else
+ * opens at once. */
 static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_ctx *ctx = wasi_ctx_of(call);
@@ -80,12 +137,16 @@ static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
     if (oflags & OFLAG_TRUNC)
         need |= WASI_RIGHT_PATH_FILESTAT_SET_SIZE;
     wasi_fd *dir;
-    uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, need, &dir);
+    wasi_fd *base_fd = wasi_fd_get(ctx, ar[0].i32);
+    uint32_t e = dir_lookup(call, ar[0].i32, need,
+                            base_fd && !base_fd->borrowed ? WASI_ENOTDIR : WASI_EBADF, &dir);
     if (e)
         return wasi_return(ar, e);
     if (!wasi_mem_check(&m, out, 4))
         return wasi_return(ar, WASI_EFAULT);
     if ((oflags & ~15u) || (fdflags & ~31u))
+        return wasi_return(ar, WASI_EINVAL);
+    if ((oflags & OFLAG_DIRECTORY) && (oflags & (OFLAG_CREAT | OFLAG_EXCL | OFLAG_TRUNC)))
         return wasi_return(ar, WASI_EINVAL);
     /* Asking for a right the directory cannot hand down is an error; the
      * inheriting rights are only cut down (callers commonly pass "all"). */
@@ -114,16 +175,19 @@ static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
 #endif
     bool rd = base & (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_READDIR);
     bool wr = base & (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE);
-    if (oflags & OFLAG_DIRECTORY)
-        wr = false;
     flags |= wr ? (rd ? O_RDWR : O_WRONLY) : O_RDONLY;
 
+    bool excl = (oflags & OFLAG_CREAT) && (oflags & OFLAG_EXCL);
+    bool follow = (dirflags & LOOKUP_SYMLINK_FOLLOW) && !excl;
     wasi_path p;
-    e = wasi_path_resolve(dir, &m, ar[2].i32, ar[3].i32, dirflags & LOOKUP_SYMLINK_FOLLOW, &p);
+    e = wasi_path_resolve(dir, &m, ar[2].i32, ar[3].i32, follow, &p);
     if (e)
         return done(ar, &p, e);
-    if (p.trailing_slash)
+    if (p.trailing_slash) {
+        if (oflags & OFLAG_CREAT)
+            return done(ar, &p, WASI_EISDIR);   /* Linux: O_CREAT and "name/" */
         flags |= O_DIRECTORY;
+    }
     /* O_NOFOLLOW: path.c has followed the last symlink if it was asked to;
      * one that appears now (a race) or that was not to be followed is ELOOP. */
     int fd = openat(p.dirfd, p.name, flags, 0666);
@@ -183,8 +247,9 @@ static lvm_err path_remove_directory(lvm_hostcall *call, lvm_val *ar)
 
 /* path_unlink_file(fd, path, path_len) -> errno
  * "name/" names a directory, so unlinking it as a file is ENOTDIR (for a
- * file) or EISDIR (for a directory); Linux says EISDIR for directories,
- * other systems EPERM, which is mapped to EISDIR too. */
+ * file), EISDIR (for a directory) or ENOENT (for nothing); Linux says
+ * EISDIR for directories, other systems EPERM, which is mapped to EISDIR
+ * too. */
 static lvm_err path_unlink_file(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_mem m = wasi_mem_of(call);
@@ -193,9 +258,10 @@ static lvm_err path_unlink_file(lvm_hostcall *call, lvm_val *ar)
     if (e)
         return done(ar, &p, e);
     struct stat st;
-    bool is_dir = fstatat(p.dirfd, p.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    bool exists = fstatat(p.dirfd, p.name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    bool is_dir = exists && S_ISDIR(st.st_mode);
     if (p.trailing_slash || strcmp(p.name, ".") == 0)
-        return done(ar, &p, is_dir ? WASI_EISDIR : WASI_ENOTDIR);
+        return done(ar, &p, !exists ? wasi_errno_from_host(errno) : is_dir ? WASI_EISDIR : WASI_ENOTDIR);
     if (unlinkat(p.dirfd, p.name, 0) == 0)
         return done(ar, &p, WASI_ESUCCESS);
     e = (errno == EPERM && is_dir) ? WASI_EISDIR : wasi_errno_from_host(errno);
@@ -204,7 +270,8 @@ static lvm_err path_unlink_file(lvm_hostcall *call, lvm_val *ar)
 
 /* path_symlink(old_path, old_path_len, fd, new_path, new_path_len) -> errno
  * The link's text is not resolved now, but an absolute one is refused:
- * it could only ever point outside, and wasmtime refuses it too. */
+ * it could only ever point outside, and wasmtime refuses it too.  Like a
+ * path, the text must be UTF-8 (EILSEQ). */
 static lvm_err path_symlink(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_mem m = wasi_mem_of(call);
@@ -215,12 +282,16 @@ static lvm_err path_symlink(lvm_hostcall *call, lvm_val *ar)
     uint32_t e = resolve(call, &m, ar[2].i32, WASI_RIGHT_PATH_SYMLINK, ar[3].i32, ar[4].i32, false, &p);
     if (e)
         return done(ar, &p, e);
+    if (!lvm_utf8_valid(m.base + old, old_len))
+        return done(ar, &p, WASI_EILSEQ);
     if (old_len == 0)
         return done(ar, &p, WASI_ENOENT);
     if (memchr(m.base + old, '\0', old_len))
         return done(ar, &p, WASI_EINVAL);
     if (m.base[old] == '/')
         return done(ar, &p, WASI_ENOTCAPABLE);
+    if ((e = slash_create(&p)) != 0)
+        return done(ar, &p, e);
     char *target = malloc((size_t)old_len + 1);
     if (!target)
         return done(ar, &p, WASI_ENOMEM);
@@ -232,7 +303,8 @@ static lvm_err path_symlink(lvm_hostcall *call, lvm_val *ar)
 }
 
 /* path_readlink(fd, path, path_len, buf, buf_len, bufused_out) -> errno
- * The text, cut at buf_len (no terminator), as wasmtime does. */
+ * The text, cut at buf_len (no terminator), as wasmtime does; a text that
+ * is not UTF-8 is EILSEQ (wasmtime hands out strings only). */
 static lvm_err path_readlink(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_mem m = wasi_mem_of(call);
@@ -243,10 +315,14 @@ static lvm_err path_readlink(lvm_hostcall *call, lvm_val *ar)
     uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_READLINK, ar[1].i32, ar[2].i32, false, &p);
     if (e)
         return done(ar, &p, e);
+    if ((e = slash_dir(&p)) != 0)
+        return done(ar, &p, e);
     char target[4096];
     ssize_t n = readlinkat(p.dirfd, p.name, target, sizeof target);
     if (n < 0)
         return done(ar, &p, wasi_errno_from_host(errno));
+    if (!lvm_utf8_valid((const uint8_t *)target, (size_t)n))
+        return done(ar, &p, WASI_EILSEQ);
     uint32_t len = (uint32_t)n < buf_len ? (uint32_t)n : buf_len;
     wasi_copy_out(&m, buf, target, len);
     wasi_store_u32(&m, used_out, len);
@@ -256,16 +332,31 @@ static lvm_err path_readlink(lvm_hostcall *call, lvm_val *ar)
 /* path_link(old_fd, old_flags: lookupflags, old_path, old_path_len,
  *           new_fd, new_path, new_path_len) -> errno
  * Both ends are resolved in their own directories, so a hard link can
- * neither reach a file outside nor be placed outside. */
+ * neither reach a file outside nor be placed outside.  LOOKUP_SYMLINK_FOLLOW
+ * is EINVAL, as in wasmtime: the link is always to the name itself (a
+ * symlink, if that is what it is). */
 static lvm_err path_link(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_mem m = wasi_mem_of(call);
+    wasi_fd *d;
+    uint32_t e = dir_lookup(call, ar[0].i32, WASI_RIGHT_PATH_LINK_SOURCE, WASI_EBADF, &d);
+    if (e == 0)
+        e = dir_lookup(call, ar[4].i32, WASI_RIGHT_PATH_LINK_TARGET, WASI_EBADF, &d);
+    if (e == 0 && (ar[1].i32 & LOOKUP_SYMLINK_FOLLOW))
+        e = WASI_EINVAL;
+    if (e)
+        return wasi_return(ar, e);
     wasi_path from, to;
-    uint32_t e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_LINK_SOURCE, ar[2].i32, ar[3].i32,
-                         ar[1].i32 & LOOKUP_SYMLINK_FOLLOW, &from);
+    e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_LINK_SOURCE, ar[2].i32, ar[3].i32, false, &from);
     if (e)
         return done(ar, &from, e);
     e = resolve(call, &m, ar[4].i32, WASI_RIGHT_PATH_LINK_TARGET, ar[5].i32, ar[6].i32, false, &to);
+    /* "file/" as the source is ENOTDIR (a directory would be EPERM from
+     * the host); "new/" as the target is ENOENT or EEXIST. */
+    if (e == 0)
+        e = slash_dir(&from);
+    if (e == 0)
+        e = slash_create(&to);
     if (e == 0)
         e = host_result(linkat(from.dirfd, from.name, to.dirfd, to.name, 0));
     wasi_path_done(&to);
@@ -273,7 +364,10 @@ static lvm_err path_link(lvm_hostcall *call, lvm_val *ar)
 }
 
 /* path_rename(fd, old_path, old_path_len, new_fd, new_path, new_path_len)
- * -> errno */
+ * -> errno
+ * A trailing slash on either name is allowed only when what is renamed is
+ * a directory (Linux's rule): "file/" or renaming a file to "new/" is
+ * ENOTDIR. */
 static lvm_err path_rename(lvm_hostcall *call, lvm_val *ar)
 {
     wasi_mem m = wasi_mem_of(call);
@@ -283,8 +377,14 @@ static lvm_err path_rename(lvm_hostcall *call, lvm_val *ar)
         return done(ar, &from, e);
     e = resolve(call, &m, ar[3].i32, WASI_RIGHT_PATH_RENAME_TARGET, ar[4].i32, ar[5].i32, false, &to);
     if (e == 0) {
+        struct stat st;
         if (strcmp(from.name, ".") == 0 || strcmp(to.name, ".") == 0)
             e = WASI_EBUSY;     /* renaming a directory by "." or ".." */
+        else if ((from.trailing_slash || to.trailing_slash) &&
+                 fstatat(from.dirfd, from.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            e = wasi_errno_from_host(errno);
+        else if ((from.trailing_slash || to.trailing_slash) && !S_ISDIR(st.st_mode))
+            e = WASI_ENOTDIR;
         else
             e = host_result(renameat(from.dirfd, from.name, to.dirfd, to.name));
     }
@@ -330,7 +430,7 @@ static lvm_err path_filestat_set_times(lvm_hostcall *call, lvm_val *ar)
     wasi_path p;
     e = resolve(call, &m, ar[0].i32, WASI_RIGHT_PATH_FILESTAT_SET_TIMES, ar[2].i32, ar[3].i32,
                 ar[1].i32 & LOOKUP_SYMLINK_FOLLOW, &p);
-    if (e)
+    if (e || (e = slash_dir(&p)) != 0)
         return done(ar, &p, e);
     return done(ar, &p, host_result(utimensat(p.dirfd, p.name, ts, AT_SYMLINK_NOFOLLOW)));
 }

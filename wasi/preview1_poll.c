@@ -14,6 +14,12 @@
  * poll_oneoff's relative timeouts must not restart on every retry: the
  * context remembers when the call was first attempted (keyed on its
  * subscription array), and the timeouts count from then.
+ *
+ * Errors follow wasmtime: a subscription that cannot be waited on (a
+ * descriptor that is not open or cannot move data in that direction, a
+ * clock other than realtime and monotonic) fails the whole call rather
+ * than becoming an error event, and a socket function on something that
+ * is not a socket is ENOTSOCK before any right is looked at.
  */
 #include "internal.h"
 
@@ -58,7 +64,8 @@ static void store_event(const wasi_mem *m, uint32_t at, uint64_t userdata, uint1
 }
 
 /* When the clock subscription at `sub` fires, as a CLOCK_MONOTONIC time in
- * ns; *err_out is set for an unknown clock.  Relative timeouts count from
+ * ns; *err_out is EINVAL for a clock that cannot be waited on (the CPU
+ * clocks, as in wasmtime, and unknown ids).  Relative timeouts count from
  * `start`; absolute ones on the realtime clock are converted through the
  * current offset between the clocks. */
 static uint64_t clock_deadline(const wasi_mem *m, uint32_t sub, uint64_t start, uint64_t now,
@@ -68,7 +75,7 @@ static uint64_t clock_deadline(const wasi_mem *m, uint32_t sub, uint64_t start, 
     uint64_t timeout = wasi_load_u64(m, sub + 24);
     uint16_t flags = wasi_load_u16(m, sub + 40);
     *err_out = 0;
-    if (id > 3) {
+    if (id > 1) {
         *err_out = WASI_EINVAL;
         return 0;
     }
@@ -76,12 +83,28 @@ static uint64_t clock_deadline(const wasi_mem *m, uint32_t sub, uint64_t start, 
         return start + timeout < start ? UINT64_MAX : start + timeout;
     if (id == 1)                    /* monotonic: already our clock */
         return timeout;
-    /* Realtime (and the CPU clocks, approximated by it): the time left. */
+    /* Realtime: the time left. */
     struct timespec ts;
-    clock_gettime(id == 0 ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t then = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     uint64_t left = timeout > then ? timeout - then : 0;
     return now + left < now ? UINT64_MAX : now + left;
+}
+
+/* The errno that makes the fd subscription at `sub` unusable, or 0 (then
+ * *f_out is its descriptor): EBADF if it is not open or cannot move data
+ * the way the subscription waits for (reading stdout, a directory),
+ * ENOTCAPABLE without the POLL_FD_READWRITE right. */
+static uint32_t fd_sub(wasi_ctx *ctx, const wasi_mem *m, uint32_t sub, uint8_t tag, wasi_fd **f_out)
+{
+    wasi_fd *f = wasi_fd_get(ctx, wasi_load_u32(m, sub + 16));
+    uint64_t dir_right = tag == EVENTTYPE_FD_READ ? WASI_RIGHT_FD_READ : WASI_RIGHT_FD_WRITE;
+    if (!f || !(f->rights & dir_right))
+        return WASI_EBADF;
+    if (!(f->rights & WASI_RIGHT_POLL_FD_READWRITE))
+        return WASI_ENOTCAPABLE;
+    *f_out = f;
+    return WASI_ESUCCESS;
 }
 
 /* poll_oneoff(in: ptr<subscription>, out: ptr<event>, nsubscriptions: u32,
@@ -120,15 +143,20 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
         if (tag == EVENTTYPE_CLOCK) {
             uint16_t err;
             uint64_t when = clock_deadline(&m, sub, start, now, &err);
-            if (err || when <= now)
+            if (err) {
+                free(pfds);
+                return wasi_return(ar, err);
+            }
+            if (when <= now)
                 nevents++;
             else if (when < earliest)
                 earliest = when;
         } else if (tag == EVENTTYPE_FD_READ || tag == EVENTTYPE_FD_WRITE) {
-            wasi_fd *f = wasi_fd_get(ctx, wasi_load_u32(&m, sub + 16));
-            if (!f || !(f->rights & WASI_RIGHT_POLL_FD_READWRITE)) {
-                nevents++;              /* reported as an error event */
-                continue;
+            wasi_fd *f;
+            uint32_t e = fd_sub(ctx, &m, sub, tag, &f);
+            if (e) {
+                free(pfds);
+                return wasi_return(ar, e);
             }
             pfds[i].fd = f->host_fd;
             pfds[i].events = tag == EVENTTYPE_FD_READ ? POLLIN : POLLOUT;
@@ -182,19 +210,15 @@ static lvm_err poll_oneoff(lvm_hostcall *call, lvm_val *ar)
         uint32_t at = out + 32 * k;
         if (tag == EVENTTYPE_CLOCK) {
             uint16_t err;
-            uint64_t when = clock_deadline(&m, sub, start, now, &err);
-            if (err || when <= now) {
-                store_event(&m, at, userdata, err, tag, 0, 0);
+            if (clock_deadline(&m, sub, start, now, &err) <= now) {
+                store_event(&m, at, userdata, 0, tag, 0, 0);
                 k++;
             }
             continue;
         }
-        wasi_fd *f = wasi_fd_get(ctx, wasi_load_u32(&m, sub + 16));
-        if (!f || !(f->rights & WASI_RIGHT_POLL_FD_READWRITE)) {
-            store_event(&m, at, userdata, f ? WASI_ENOTCAPABLE : WASI_EBADF, tag, 0, 0);
-            k++;
-            continue;
-        }
+        wasi_fd *f = NULL;
+        if (fd_sub(ctx, &m, sub, tag, &f) != 0)
+            continue;                           /* cannot happen: checked above */
         short rev = pfds[i].revents;
         if (!rev)
             continue;
@@ -240,6 +264,21 @@ static lvm_err sched_yield_(lvm_hostcall *call, lvm_val *ar)
 
 /* {====== sockets */
 
+/* Look up a socket with the rights `need`: EBADF if fd is not open,
+ * ENOTSOCK if it is not a socket, then ENOTCAPABLE. */
+static uint32_t sock_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out)
+{
+    wasi_fd *f = wasi_fd_get(ctx, fd);
+    if (!f)
+        return WASI_EBADF;
+    if (f->type != WASI_FILETYPE_SOCKET_STREAM)
+        return WASI_ENOTSOCK;
+    if ((f->rights & need) != need)
+        return WASI_ENOTCAPABLE;
+    *out = f;
+    return WASI_ESUCCESS;
+}
+
 /* sock_accept(fd, flags: fdflags, fd_out: ptr<fd>) -> errno
  * The listening socket is lvm's own and non-blocking (ctx.c), so EAGAIN
  * means "nobody yet": park on it. */
@@ -249,7 +288,7 @@ static lvm_err sock_accept(lvm_hostcall *call, lvm_val *ar)
     wasi_mem m = wasi_mem_of(call);
     uint32_t flags = ar[1].i32, out = ar[2].i32;
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, WASI_RIGHT_SOCK_ACCEPT, &f);
+    uint32_t e = sock_lookup(ctx, ar[0].i32, WASI_RIGHT_SOCK_ACCEPT, &f);
     if (e)
         return wasi_return(ar, e);
     if (!wasi_mem_check(&m, out, 4))
@@ -319,7 +358,7 @@ static lvm_err sock_transfer(lvm_hostcall *call, lvm_val *ar, bool send)
     uint32_t iovs = ar[1].i32, niovs = ar[2].i32, flags = ar[3].i32, len_out = ar[4].i32;
     uint32_t flags_out = send ? 0 : ar[5].i32;
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(ctx, ar[0].i32, send ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ, &f);
+    uint32_t e = sock_lookup(ctx, ar[0].i32, send ? WASI_RIGHT_FD_WRITE : WASI_RIGHT_FD_READ, &f);
     if (e)
         return wasi_return(ar, e);
     struct iovec v[64];
@@ -327,8 +366,6 @@ static lvm_err sock_transfer(lvm_hostcall *call, lvm_val *ar, bool send)
     if ((e = sock_iovs(&m, iovs, niovs, v, &nv)) != 0 || !wasi_mem_check(&m, len_out, 4) ||
         (!send && !wasi_mem_check(&m, flags_out, 2)))
         return wasi_return(ar, e ? e : WASI_EFAULT);
-    if (f->type != WASI_FILETYPE_SOCKET_STREAM)
-        return wasi_return(ar, WASI_ENOTSOCK);
     /* riflags: RECV_PEEK 1, RECV_WAITALL 2; siflags: none defined. */
     if (send ? flags != 0 : (flags & ~3u) != 0)
         return wasi_return(ar, WASI_EINVAL);
@@ -371,13 +408,11 @@ static lvm_err sock_shutdown(lvm_hostcall *call, lvm_val *ar)
 {
     uint32_t how = ar[1].i32;
     wasi_fd *f;
-    uint32_t e = wasi_fd_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_SOCK_SHUTDOWN, &f);
+    uint32_t e = sock_lookup(wasi_ctx_of(call), ar[0].i32, WASI_RIGHT_SOCK_SHUTDOWN, &f);
     if (e)
         return wasi_return(ar, e);
     if (how == 0 || how > 3)
         return wasi_return(ar, WASI_EINVAL);
-    if (f->type != WASI_FILETYPE_SOCKET_STREAM)
-        return wasi_return(ar, WASI_ENOTSOCK);
     int h = how == 3 ? SHUT_RDWR : how == 1 ? SHUT_RD : SHUT_WR;
     return wasi_return(ar, shutdown(f->host_fd, h) == 0 ? 0 : wasi_errno_from_host(errno));
 }

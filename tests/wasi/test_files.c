@@ -26,6 +26,24 @@ Test(wasi_files, files_directories_and_links)
     cr_expect(rmdir(wt_path("box")) == 0, "box is not empty");
 }
 
+/* The errno of every edge case that edges.c knows, as wasmtime gives it:
+ * trailing slashes, open flags, non-UTF-8 paths, the wrong kind of
+ * descriptor, append and pwrite, poll_oneoff, readdir with small buffers,
+ * closing the preopen. */
+Test(wasi_files, edge_cases_answer_as_wasmtime)
+{
+    wt_mkdir("box");
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s::.", wt_path("box"));
+    wt_result r = WT_RUN("run", "--dir", dir, wt_guest("edges"));
+    cr_expect_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
+    cr_expect_str_eq(r.out, "edges ok\n");
+    wt_result_free(&r);
+    /* nothing was made where it should not have been, and the guest
+     * removed what it made */
+    cr_expect(rmdir(wt_path("box")) == 0, "box is not empty");
+}
+
 Test(wasi_files, nothing_is_visible_without_dir)
 {
     wt_result r = WT_RUN("run", wt_guest("files"));

@@ -55,7 +55,9 @@ int main(void)
     ERRNO_IS(w_path_symlink(END, 100, 3, n, 1), __WASI_ERRNO_FAULT);
     ERRNO_IS(w_poll_oneoff(END, p, 1, p), __WASI_ERRNO_FAULT);
     ERRNO_IS(w_poll_oneoff(p, p, 0x10000000, p), __WASI_ERRNO_INVAL);  /* too many */
-    ERRNO_IS(w_sock_recv(0, END, 1, 0, p, p), __WASI_ERRNO_FAULT);
+    /* not a socket: ENOTSOCK comes before the memory is looked at, as in
+     * wasmtime (sock.c checks EFAULT on a real connection) */
+    ERRNO_IS(w_sock_recv(0, END, 1, 0, p, p), __WASI_ERRNO_NOTSOCK);
     CHECK(unlink("f") == 0);
     printf("efault ok\n");
     return 0;

@@ -9,6 +9,10 @@
 
 #define LISTENER 3
 
+/* The import itself, to pass a pointer wasi-libc would never pass. */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_recv")))
+int raw_sock_recv(int fd, int iovs, int iovs_len, int flags, int len_out, int flags_out);
+
 int main(void)
 {
     __wasi_fdstat_t st;
@@ -27,10 +31,13 @@ int main(void)
     fflush(stdout);
     /* blocking accept: the process parks until the harness connects */
     ERRNO_IS(__wasi_sock_accept(LISTENER, 0, &conn), 0);
-    ERRNO_IS(__wasi_sock_accept(1, 0, &conn), __WASI_ERRNO_NOTCAPABLE);   /* stdout */
+    ERRNO_IS(__wasi_sock_accept(1, 0, &conn), __WASI_ERRNO_NOTSOCK);      /* stdout */
+    ERRNO_IS(__wasi_sock_shutdown(1, __WASI_SDFLAGS_WR), __WASI_ERRNO_NOTSOCK);
 
     char buf[256];
     size_t len = 0;
+    int p = (int)(size_t)buf;
+    ERRNO_IS(raw_sock_recv(conn, (int)0xfffffff0, 1, 0, p, p), __WASI_ERRNO_FAULT);
     for (;;) {
         __wasi_iovec_t iov = { (uint8_t *)buf + len, sizeof buf - len };
         __wasi_size_t n;
