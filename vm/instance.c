@@ -416,7 +416,7 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
     for (uint32_t i = m->nimported_memories; i < m->nmemories; i++) {
         const decode_limits *l = &m->memories[i];
         if (l->min > s->memory_limit_pages)
-            return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET,
+            return lvm_diag_set(diag, LVM_ERR_MEMORY_LIMIT, LVM_NO_OFFSET,
                                 ": memory %u needs %u pages, the limit is %u", i, l->min,
                                 s->memory_limit_pages);
         inst->memories[i] = lvm_memory_new(s, l->min, l->max, l->has_max);

@@ -124,8 +124,9 @@ uint32_t lvm_module_ctors(const lvm_module *m);
 lvm_store *lvm_store_new(void);
 void lvm_store_free(lvm_store *s);
 /* Cap every memory created in s from now on at `pages` (0 is a cap too: no
- * pages at all): instantiating a memory whose minimum exceeds it fails,
- * and memory.grow past it returns -1.  lvm's per-process memory limit.  A
+ * pages at all): instantiating a memory whose minimum exceeds it fails
+ * with LVM_ERR_MEMORY_LIMIT, and memory.grow past it returns -1 (see
+ * lvm_memory_refused).  lvm's per-process memory limit.  A
  * new store has no cap beyond each module's own maximum, which is a cap
  * of 65536 pages (4 GiB, all that wasm32 can address). */
 void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages);
@@ -166,6 +167,11 @@ void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len);
 uint64_t lvm_memory_size(const lvm_memory *m);   /* in bytes */
 /* Grow by delta pages; returns the old size in pages or -1 (wasm semantics). */
 int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta);
+/* The largest size in pages that a grow of m asked for and the store's
+ * limit (lvm_store_set_memory_limit) refused, although the memory's own
+ * maximum allowed it; 0 if none was refused so.  The guest sees only -1:
+ * this is how an embedder tells its user which limit a failure was. */
+uint32_t lvm_memory_refused(const lvm_memory *m);
 
 /* ---- linking ---------------------------------------------------------- */
 

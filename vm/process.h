@@ -86,7 +86,7 @@ typedef struct lvm_process_config {
  * NULL with diag: LVM_ERR_UNKNOWN_EXPORT if there is no such function,
  * LVM_ERR_INCOMPATIBLE_IMPORT ("entry ...") if it takes parameters and
  * args is NULL or first_func is not a defined () -> () function, else
- * setup's or the instantiation's error (LVM_ERR_NO_MEMORY "memory ...
+ * setup's or the instantiation's error (LVM_ERR_MEMORY_LIMIT "memory ...
  * needs N pages" for a memory over the limit).  Results, if any, are
  * left in p->thread->stack[0..] when it ends.
  * Host functions of l may live in any store that outlives the process. */

@@ -237,6 +237,15 @@ void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len)
     m->wspan = hi - lo - 8;
 }
 
+/* The most bytes m may ever hold: its maximum or the store's limit (on a
+ * 32-bit host, all there is). */
+static size_t memory_most(const lvm_memory *m)
+{
+    uint32_t pages = m->max_pages < m->limit_pages ? m->max_pages : m->limit_pages;
+    uint64_t bytes = (uint64_t)pages * LVM_PAGE_SIZE;
+    return bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+}
+
 void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages)
 {
     s->memory_limit_pages = pages;
@@ -254,7 +263,7 @@ lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages,
     m->limit_pages = limit;
     m->wlo = VM_UNWRITTEN;
     if (min_pages) {
-        m->data = vm_pool_alloc((size_t)min_pages * LVM_PAGE_SIZE, &m->cap);
+        m->data = vm_pool_alloc((size_t)min_pages * LVM_PAGE_SIZE, memory_most(m), &m->cap);
         if (!m->data) {
             free(m);
             return NULL;
@@ -278,30 +287,36 @@ uint8_t *lvm_memory_data(lvm_memory *m)
 uint8_t *lvm_memory_base(lvm_memory *m) { return m->data; }
 uint64_t lvm_memory_size(const lvm_memory *m) { return m->size; }
 
+uint32_t lvm_memory_refused(const lvm_memory *m) { return m->refused_pages; }
+
 int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
 {
     uint32_t old = m->pages;
     if (delta == 0)
         return old;
     uint64_t pages = (uint64_t)old + delta;
-    if (pages > m->max_pages || pages > m->limit_pages)
+    if (pages > m->max_pages)
         return -1;
+    if (pages > m->limit_pages) {
+        /* The embedder's limit, not the module's maximum: the guest sees
+         * the same -1, and the embedder can learn why. */
+        if (pages > m->refused_pages)
+            m->refused_pages = (uint32_t)pages;
+        return -1;
+    }
     uint64_t size = pages * LVM_PAGE_SIZE;
     if (size > SIZE_MAX / 2)
         return -1;
     /* Room in the block: nothing to do, it is zero past what was written.
-     * Else move to a bigger (zeroed) block, copying only the written part;
-     * the range stays where it was. */
+     * Else a bigger block (mempool.c): the written part is kept, the rest
+     * is zero, and the range stays where it was. */
     if (size > m->cap) {
-        size_t cap;
-        uint8_t *d = vm_pool_alloc((size_t)size, &cap);
-        if (!d)
-            return -1;              /* out of host memory: grow fails, as allowed */
         uint64_t lo, hi;
         written_range(m, &lo, &hi);
-        if (hi > lo)
-            memcpy(d + lo, m->data + lo, (size_t)(hi - lo));
-        vm_pool_free(m->data, m->cap, lo, hi);
+        size_t cap;
+        uint8_t *d = vm_pool_grow(m->data, m->cap, (size_t)size, memory_most(m), lo, hi, &cap);
+        if (!d)
+            return -1;              /* out of host memory: grow fails, as allowed */
         m->data = d;
         m->cap = cap;
     }

@@ -5,8 +5,10 @@
  * interpreter's contract; everyone else goes through lvm.h.
  *
  * Design notes
- *  - Linear memory is one calloc'd block of exactly `size` bytes, grown with
- *    realloc: no guard-page reservation per instance.  The interpreter checks
+ *  - Linear memory is one block from mempool.c of at least `size` bytes
+ *    (`cap`), grown in place while it has room and replaced by one at
+ *    least twice as big (or as big as it may get) when not, so growth is
+ *    amortized O(1) per page; no guard-page reservation per instance.  The interpreter checks
  *    every access explicitly (one compare against `size`), which is what lets
  *    a million instances share one address space (a 8 GiB reservation per
  *    memory caps a process near 16,000 of them).  The interpreter caches
@@ -42,6 +44,10 @@ struct lvm_memory {
     uint64_t size;              /* bytes; always pages * 64 KiB */
     uint32_t pages, max_pages;  /* max_pages is LVM_MAX_PAGES when unbounded */
     uint32_t limit_pages;       /* the store's per-process limit */
+    /* The largest size in pages that memory.grow asked for and the
+     * store's limit refused (within max_pages): 0 if none.  The guest only
+     * sees -1; this tells the embedder why (lvm_memory_refused). */
+    uint32_t refused_pages;
     size_t cap;                 /* the block's size */
     /* What has been written since the memory took its block: every byte
      * of the block outside [wlo, wlo + wspan + 8) is zero, so recycling
@@ -65,10 +71,25 @@ struct lvm_memory {
  * once per store. */
 #define VM_WRITE_GRAIN 1024
 
-/* Linear-memory blocks (mempool.c). */
-uint8_t *vm_pool_alloc(size_t bytes, size_t *cap_out);
+/* Linear-memory blocks (mempool.c).  `most` is the largest size the
+ * memory may ever reach (its maximum or its store's limit, in bytes): a
+ * block past the size classes is never made bigger than that. */
+/* A block of at least `bytes`, all zero; *cap_out gets its size. */
+uint8_t *vm_pool_alloc(size_t bytes, size_t most, size_t *cap_out);
+/* Room for `bytes` (more than cap) in place of block p, whose bytes
+ * outside [written_lo, written_hi) are zero: the block grown or moved,
+ * contents kept and the rest zero, or NULL (out of host memory) with p
+ * unchanged.  p may be NULL (a memory of 0 pages). */
+uint8_t *vm_pool_grow(uint8_t *p, size_t cap, size_t bytes, size_t most,
+                      uint64_t written_lo, uint64_t written_hi, size_t *cap_out);
+/* Give back a block whose bytes outside [written_lo, written_hi) are zero. */
 void vm_pool_free(uint8_t *p, size_t cap, uint64_t written_lo, uint64_t written_hi);
-size_t vm_pool_block_size(size_t bytes);
+/* For tests: whether vm_pool_grow may use mremap (true where the system
+ * has it; false runs the portable path), and how many times a block was
+ * replaced by a bigger one and how many bytes that copied (read them with
+ * __atomic_load_n). */
+extern bool vm_pool_remap;
+extern uint64_t vm_pool_moves, vm_pool_copied;
 
 struct lvm_table {
     lvm_val *elems;
