@@ -1,7 +1,7 @@
 /*
  * main.c - the `lvm` command line: run a WASI command, or validate a module.
  *
- *   lvm run [options] FILE.wasm [ARGS...]   (or just: lvm FILE.wasm [ARGS...])
+ *   lvm run [options] FILE.wasm [ARGS...]   (or just: lvm [options] FILE.wasm ...)
  *   lvm validate FILE.wasm...
  *   lvm --help | --version
  *
@@ -31,11 +31,14 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -63,38 +66,334 @@ typedef struct run_options {
 /* Exit statuses of the command line itself (see the header comment). */
 enum { EXIT_TRAP = 134, EXIT_USAGE = 2 };
 
-static const char usage_text[] =
-    "usage: lvm run [options] FILE.wasm [ARGS...]  run a WASI command (its _start)\n"
-    "       lvm FILE.wasm [ARGS...]                short for `lvm run FILE.wasm ...`\n"
-    "       lvm validate FILE.wasm...              decode and validate, run nothing\n"
-    "       lvm --help | --version\n"
-    "\n"
-    "Options of run (they go before FILE.wasm):\n"
-    "  --workers N       scheduler threads (default: one per online CPU)\n"
-    "  --reductions N    reductions per time slice (default 4000)\n"
-    "  --max-memory P    linear memory limit per process, in 64 KiB pages\n"
-    "  --dir HOST[::GUEST]  let the program use directory HOST, under the\n"
-    "                    name GUEST (default: HOST); may be repeated\n"
-    "  --env NAME=VALUE  set a variable in the program's environment\n"
-    "  --inherit-env     pass lvm's whole environment (before any --env)\n"
-    "  --tcplisten ADDR:PORT  listen there; the socket is the descriptor\n"
-    "                    after the --dir ones (sock_accept)\n"
-    "  -h, --help        show this help\n"
-    "  --                end of options (for a FILE.wasm that starts with '-')\n"
-    "\n"
-    "Everything after FILE.wasm goes to the program unchanged; it sees\n"
-    "FILE.wasm as its argv[0].  It sees no files and no environment\n"
-    "variables unless the options above give it some.\n"
-    "\n"
-    "Exit status: the program's own (proc_exit), 0 when _start returns,\n"
-    "134 when it traps, 1 when lvm cannot load or link it, 2 for bad usage.\n";
+/* {====== options
+ *
+ * Every option is one row of the table below: its name, what its value
+ * is, and its line of --help, which is generated from the table so that it
+ * cannot forget one.  Every option that takes a value takes it as
+ * `--opt=VALUE` or as the next word, `--opt VALUE`; a flag refuses
+ * `--flag=VALUE`.  Values are checked here, before anything runs (a
+ * --dir is opened, a --tcplisten address parsed), and a bad one is a
+ * usage error (exit status 2) of one form:
+ *
+ *   lvm: OPTION: expected WHAT, got 'VALUE'[: WHY]
+ *
+ * ("got nothing" when the value is missing; "lvm: OPTION: unknown option"
+ * for a name that is none), then a pointer to --help.  Why not
+ * getopt_long: its messages name neither the value nor what was expected,
+ * it checks no values, and by default it permutes argv, while everything
+ * after FILE.wasm must reach the program untouched. */
 
-/* Bad usage: "lvm: WHAT ARG", a pointer to --help, exit status 2. */
-static int usage_error(const char *what, const char *arg)
+/* The kind of value an option takes, which says how it is checked. */
+typedef enum {
+    VAL_NONE,           /* a flag */
+    VAL_NUMBER,         /* decimal digits only, in [min, max] */
+    VAL_DIR,            /* HOST[::GUEST], HOST an existing directory */
+    VAL_ENV,            /* NAME=VALUE, NAME not empty */
+    VAL_LISTEN,         /* ADDR:PORT: IPv4 or [IPv6], a port 0-65535 */
+} value_kind;
+
+typedef enum {
+    OPT_HELP, OPT_VERSION, OPT_WORKERS, OPT_REDUCTIONS, OPT_MAX_MEMORY,
+    OPT_DIR, OPT_ENV, OPT_INHERIT_ENV, OPT_TCPLISTEN,
+} option_id;
+
+/* The commands an option belongs to. */
+enum { CMD_RUN = 1, CMD_VALIDATE = 2 };
+
+typedef struct option {
+    option_id id;
+    const char *name;           /* "--workers" */
+    const char *alias;          /* a short form ("-h"), or NULL */
+    value_kind kind;
+    const char *value;          /* the value in --help: "N" */
+    long min, max;              /* VAL_NUMBER */
+    unsigned commands;
+    const char *help;           /* --help's text; '\n' continues it */
+} option;
+
+/* The limits are the types': reductions are an int32_t budget, and 65536
+ * pages (4 GiB) is the most a wasm32 memory can have.  Workers stop at
+ * 1024 rather than INT_MAX: no machine lvm runs on has more cores, and a
+ * typo such as 99999999999 should be refused, not ask the OS for that
+ * many threads. */
+static const option options[] = {
+    { OPT_WORKERS, "--workers", NULL, VAL_NUMBER, "N", 1, 1024, CMD_RUN,
+      "scheduler threads (default: one per online CPU)" },
+    { OPT_REDUCTIONS, "--reductions", NULL, VAL_NUMBER, "N", 1, INT32_MAX, CMD_RUN,
+      "reductions (calls and loop iterations) per time\nslice (default: 4000, as BEAM)" },
+    { OPT_MAX_MEMORY, "--max-memory", NULL, VAL_NUMBER, "P", 1, 65536, CMD_RUN,
+      "linear memory limit of each process, in 64 KiB\npages (default: the module's own maximum)" },
+    { OPT_DIR, "--dir", NULL, VAL_DIR, "HOST[::GUEST]", 0, 0, CMD_RUN,
+      "let the program use directory HOST, under the\n"
+      "name GUEST (default: HOST as written);\n"
+      "repeatable: descriptors 3, 4, ... in order" },
+    { OPT_ENV, "--env", NULL, VAL_ENV, "NAME=VALUE", 0, 0, CMD_RUN,
+      "set a variable in the program's environment;\n"
+      "repeatable (a later NAME replaces an earlier one)" },
+    { OPT_INHERIT_ENV, "--inherit-env", NULL, VAL_NONE, NULL, 0, 0, CMD_RUN,
+      "start from lvm's whole environment (--env\nstill overrides)" },
+    { OPT_TCPLISTEN, "--tcplisten", NULL, VAL_LISTEN, "ADDR:PORT", 0, 0, CMD_RUN,
+      "listen on ADDR (IPv4, or [IPv6]) and PORT; the\n"
+      "socket is the descriptor after the --dir ones\n"
+      "(for sock_accept); repeatable" },
+    { OPT_HELP, "--help", "-h", VAL_NONE, NULL, 0, 0, CMD_RUN | CMD_VALIDATE,
+      "show this help" },
+    { OPT_VERSION, "--version", "-V", VAL_NONE, NULL, 0, 0, CMD_RUN | CMD_VALIDATE,
+      "show lvm's version" },
+};
+enum { NOPTIONS = sizeof options / sizeof options[0] };
+
+/* Where --help's text column starts. */
+enum { HELP_COLUMN = 26 };
+
+static void print_usage(FILE *f)
 {
-    fprintf(stderr, "lvm: %s%s\n(try `lvm --help`)\n", what, arg);
+    fputs("usage: lvm run [options] FILE.wasm [ARGS...]  run a WASI command (its _start)\n"
+          "       lvm [options] FILE.wasm [ARGS...]      the same, shorter\n"
+          "       lvm validate FILE.wasm...              decode and validate, run nothing\n"
+          "       lvm --help | --version\n"
+          "\n"
+          "Options go before FILE.wasm; --opt=VALUE and --opt VALUE are the same.\n", f);
+    for (int i = 0; i < NOPTIONS; i++) {
+        const option *o = &options[i];
+        int col = fprintf(f, "  %s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "",
+                          o->name, o->value ? "=" : "", o->value ? o->value : "");
+        for (const char *h = o->help; *h;) {
+            size_t n = strcspn(h, "\n");
+            if (col >= HELP_COLUMN) {       /* a long name: text on the next line */
+                fputc('\n', f);
+                col = 0;
+            }
+            fprintf(f, "%*s%.*s\n", HELP_COLUMN - col, "", (int)n, h);
+            col = 0;
+            h += n + (h[n] == '\n');
+        }
+        if (o->kind == VAL_NUMBER)
+            fprintf(f, "%*s(%s from %ld to %ld)\n", HELP_COLUMN, "", o->value, o->min, o->max);
+    }
+    fprintf(f, "  --%*send of options (for a FILE.wasm that starts with '-')\n",
+            HELP_COLUMN - 4, "");
+    fputs("\n"
+          "Options of validate: only --help and --version.\n"
+          "\n"
+          "Everything after FILE.wasm goes to the program unchanged; it sees\n"
+          "FILE.wasm as its argv[0].  It sees no files and no environment\n"
+          "variables unless the options above give it some.\n"
+          "\n"
+          "Exit status: the program's own (proc_exit), 0 when _start returns,\n"
+          "134 when it traps, 1 when lvm cannot load or link it, 2 for bad usage.\n", f);
+}
+
+/* Bad usage: "lvm: MESSAGE", a pointer to --help, exit status 2. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lvm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(try `lvm --help`)\n", stderr);
     return EXIT_USAGE;
 }
+
+/* s as a decimal number in [min, max] (max >= 9).  Digits only: no sign,
+ * no spaces, nothing after them (strtol would take " +5" and stop quietly
+ * at "5x"); a number past max is refused before it can overflow. */
+static bool parse_number(const char *s, long min, long max, long *out)
+{
+    long v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        int d = *s - '0';
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (v < min)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Split --dir's HOST[::GUEST] (at the first "::") into host (cap bytes)
+ * and the guest's name (HOST itself when there is no "::").  Returns why
+ * it cannot, or NULL. */
+static const char *split_dir(const char *arg, char *host, size_t cap, const char **guest)
+{
+    const char *sep = strstr(arg, "::");
+    size_t hl = sep ? (size_t)(sep - arg) : strlen(arg);
+    if (hl == 0)
+        return "empty HOST";
+    if (sep && !sep[2])
+        return "empty GUEST";
+    if (hl >= cap)
+        return strerror(ENAMETOOLONG);
+    memcpy(host, arg, hl);
+    host[hl] = '\0';
+    *guest = sep ? sep + 2 : host;
+    return NULL;
+}
+
+/* Check --tcplisten's ADDR:PORT the way the listener will read it (the
+ * last ':' splits them).  Returns why it is bad, in buf, or NULL. */
+static const char *check_listen(const char *arg, char *buf, size_t cap)
+{
+    const char *colon = strrchr(arg, ':');
+    if (!colon)
+        return "no :PORT";
+    size_t al = (size_t)(colon - arg);
+    char addr[INET6_ADDRSTRLEN + 2];
+    unsigned char bin[sizeof(struct in6_addr)];
+    bool ok = al > 0 && al < sizeof addr;
+    if (ok) {
+        memcpy(addr, arg, al);
+        addr[al] = '\0';
+        if (addr[0] == '[' && addr[al - 1] == ']' && al > 2) {
+            addr[al - 1] = '\0';
+            ok = inet_pton(AF_INET6, addr + 1, bin) == 1;
+        } else {
+            ok = inet_pton(AF_INET, addr, bin) == 1;
+        }
+    }
+    if (al == 0)
+        return "empty ADDR";
+    if (!ok) {
+        snprintf(buf, cap, "ADDR '%.*s' is not an IPv4 address or an [IPv6] address",
+                 (int)al, arg);
+        return buf;
+    }
+    long port;
+    if (!parse_number(colon + 1, 0, 65535, &port)) {
+        snprintf(buf, cap, "PORT '%s' is not a number from 0 to 65535", colon + 1);
+        return buf;
+    }
+    return NULL;
+}
+
+/* What an option's value should be, for messages. */
+static const char *expected(const option *o, char *buf, size_t cap)
+{
+    switch (o->kind) {
+    case VAL_NONE:   return "no value";
+    case VAL_NUMBER: snprintf(buf, cap, "a number from %ld to %ld", o->min, o->max); return buf;
+    case VAL_DIR:    return "HOST[::GUEST]";
+    case VAL_ENV:    return "NAME=VALUE";
+    case VAL_LISTEN: return "ADDR:PORT";
+    }
+    return "?";
+}
+
+/* Check value (not NULL) for o, named `name` as typed, and record it in
+ * r.  Returns 0, or EXIT_USAGE after reporting. */
+static int take_option(const option *o, const char *name, const char *value, run_options *r)
+{
+    char want[64], why[1024], host[4096];
+    const char *bad = NULL, *guest;
+    long n = 0;
+    switch (o->kind) {
+    case VAL_NONE:
+        break;
+    case VAL_NUMBER:
+        if (!parse_number(value, o->min, o->max, &n))
+            return usage_error("%s: expected %s, got '%s'", name, expected(o, want, sizeof want), value);
+        break;
+    case VAL_DIR:
+        bad = split_dir(value, host, sizeof host, &guest);
+        if (!bad) {
+            /* Opened now so that a typo is a usage error naming the path,
+             * before anything runs; the preopen opens it again. */
+            int fd = open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0)
+                return usage_error("%s: expected a directory, got '%s': %s", name, host,
+                                   strerror(errno));
+            close(fd);
+        }
+        break;
+    case VAL_ENV:
+        if (!strchr(value, '='))
+            return usage_error("%s: expected NAME=VALUE, got '%s'", name, value);
+        if (value[0] == '=')
+            bad = "empty NAME";
+        break;
+    case VAL_LISTEN:
+        bad = check_listen(value, why, sizeof why);
+        break;
+    }
+    if (bad)
+        return usage_error("%s: expected %s, got '%s': %s", name, expected(o, want, sizeof want),
+                           value, bad);
+    switch (o->id) {
+    case OPT_WORKERS:     r->workers = n; break;
+    case OPT_REDUCTIONS:  r->reductions = n; break;
+    case OPT_MAX_MEMORY:  r->max_memory_pages = n; break;
+    case OPT_DIR:         r->dirs[r->ndirs++] = value; break;
+    case OPT_ENV:         r->envs[r->nenvs++] = value; break;
+    case OPT_TCPLISTEN:   r->listens[r->nlistens++] = value; break;
+    case OPT_INHERIT_ENV: r->inherit_env = true; break;
+    case OPT_HELP:
+    case OPT_VERSION:     break;            /* handled by parse_options */
+    }
+    return 0;
+}
+
+/* Parse the options at the front of argv for command `cmd` (CMD_RUN or
+ * CMD_VALIDATE, named cmd_name) into r, which may be NULL for validate.
+ * Returns -1 with *next at the first word that is not an option (after
+ * a "--"), or an exit status: 0 after --help or --version, EXIT_USAGE
+ * after a usage error. */
+static int parse_options(unsigned cmd, const char *cmd_name, int argc, char **argv,
+                         run_options *r, int *next)
+{
+    int i = 0;
+    while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
+        const char *arg = argv[i++];
+        if (strcmp(arg, "--") == 0)
+            break;
+        /* --name=VALUE, or --name with the value in the next word. */
+        const char *eq = strchr(arg, '=');
+        int namelen = eq ? (int)(eq - arg) : (int)strlen(arg);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", namelen, arg);
+        const option *o = NULL;
+        for (int k = 0; k < NOPTIONS && !o; k++)
+            if (strcmp(name, options[k].name) == 0 ||
+                (options[k].alias && strcmp(name, options[k].alias) == 0))
+                o = &options[k];
+        if (!o)
+            return usage_error("%.*s: unknown option", namelen, arg);
+        if (!(o->commands & cmd))
+            return usage_error("%s: not an option of %s", name, cmd_name);
+        const char *value = eq ? eq + 1 : NULL;
+        char want[64];
+        if (o->kind == VAL_NONE && value)
+            return usage_error("%s: expected no value, got '%s'", name, value);
+        if (o->kind != VAL_NONE && !value) {
+            if (i >= argc)
+                return usage_error("%s: expected %s, got nothing", name,
+                                   expected(o, want, sizeof want));
+            value = argv[i++];
+        }
+        if (o->id == OPT_HELP) {
+            print_usage(stdout);
+            return EXIT_SUCCESS;
+        }
+        if (o->id == OPT_VERSION) {
+            printf("lvm %s\n", LVM_VERSION);
+            return EXIT_SUCCESS;
+        }
+        if (take_option(o, name, value, r) != 0)
+            return EXIT_USAGE;
+    }
+    *next = i;
+    return -1;
+}
+
+/* }====== */
 
 /* {====== loading */
 
@@ -306,27 +605,25 @@ static wasi_ctx *make_wasi(int guest_argc, char **guest_argv, const run_options 
         fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
         return NULL;
     }
+    /* The options were checked when parsed (parse_options): what can
+     * still fail here is the OS (a directory removed since, a port in
+     * use), which is not bad usage but a failure to start (exit 1). */
     for (int i = 0; i < o->ndirs; i++) {
-        /* HOST::GUEST, or HOST alone (seen by the guest under its own name). */
         char host[4096];
-        const char *arg = o->dirs[i], *sep = strstr(arg, "::");
-        size_t hl = sep ? (size_t)(sep - arg) : strlen(arg);
-        if (hl >= sizeof host) {
-            fprintf(stderr, "lvm: --dir %s: %s\n", arg, strerror(ENAMETOOLONG));
-            goto fail;
-        }
-        memcpy(host, arg, hl);
-        host[hl] = '\0';
-        int err = wasi_ctx_preopen_dir(ctx, host, sep ? sep + 2 : host);
+        const char *guest;
+        const char *why = split_dir(o->dirs[i], host, sizeof host, &guest);
+        int err = why ? EINVAL : wasi_ctx_preopen_dir(ctx, host, guest);
         if (err) {
-            fprintf(stderr, "lvm: --dir %s: %s\n", host, strerror(err));
+            fprintf(stderr, "lvm: --dir: cannot preopen '%s': %s\n", o->dirs[i],
+                    why ? why : strerror(err));
             goto fail;
         }
     }
     for (int i = 0; i < o->nlistens; i++) {
         int err = wasi_ctx_listen_tcp(ctx, o->listens[i]);
         if (err) {
-            fprintf(stderr, "lvm: --tcplisten %s: %s\n", o->listens[i], strerror(err));
+            fprintf(stderr, "lvm: --tcplisten: cannot listen on '%s': %s\n", o->listens[i],
+                    strerror(err));
             goto fail;
         }
     }
@@ -402,6 +699,12 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
     /* Instantiation happens here; the start function, if any, and then
      * _start run on the workers. */
     p = lvm_process_spawn(sched, m, l, "_start", NULL, &pc, &diag);
+    if (!p && diag.err == LVM_ERR_MEMORY_LIMIT) {
+        /* The limit is the user's: name the option that set it. */
+        fprintf(stderr, "lvm: %s: %s (set by --max-memory %ld)\n", path, diag.message,
+                o->max_memory_pages);
+        goto out;
+    }
     if (!p) {
         /* It would have been process 1: the first one spawned. */
         status = failure_status(path, 1, diag.err, &diag, "", ctx);
@@ -417,6 +720,14 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
         lvm_thread_backtrace(p->thread, frames, sizeof frames);
         status = failure_status(path, p->id, p->result, NULL, frames, ctx);
     }
+    /* The guest saw -1 from a memory.grow that --max-memory refused; if
+     * it then failed, that is likely why.  Once, as it ends, and never
+     * for a program that coped and exited 0. */
+    lvm_memory *mem = lvm_instance_memory(p->inst);
+    if (status != EXIT_SUCCESS && mem && lvm_memory_refused(mem))
+        fprintf(stderr, "lvm: process %llu: memory.grow to %u pages failed: over the limit "
+                "set by --max-memory %ld\n", (unsigned long long)p->id,
+                lvm_memory_refused(mem), o->max_memory_pages);
 
 out:
     /* Everything is freed even on the way out, so that leak checkers
@@ -439,7 +750,7 @@ out:
 static int run_with_options(int argc, char **argv, run_options *o);
 
 /* lvm run [options] FILE.wasm [ARGS...]; argv[0] is the first word after
- * "run". */
+ * "run" (or after "lvm", for the short form). */
 static int cmd_run(int argc, char **argv)
 {
     /* Each list can hold at most one entry per word of argv. */
@@ -457,52 +768,12 @@ static int cmd_run(int argc, char **argv)
 static int run_with_options(int argc, char **argv, run_options *op)
 {
     run_options o = *op;
-    int i = 0;
-    while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(usage_text, stdout);
-            return EXIT_SUCCESS;
-        }
-        if (strcmp(argv[i], "--inherit-env") == 0) {
-            o.inherit_env = true;
-            i++;
-            continue;
-        }
-        const char **list = strcmp(argv[i], "--dir") == 0         ? &o.dirs[o.ndirs++]
-                          : strcmp(argv[i], "--env") == 0         ? &o.envs[o.nenvs++]
-                          : strcmp(argv[i], "--tcplisten") == 0   ? &o.listens[o.nlistens++]
-                          : NULL;
-        if (list) {
-            if (i + 1 >= argc)
-                return usage_error("missing value for ", argv[i]);
-            if (strcmp(argv[i], "--env") == 0 && !strchr(argv[i + 1], '='))
-                return usage_error("--env needs NAME=VALUE: ", argv[i + 1]);
-            *list = argv[i + 1];
-            i += 2;
-            continue;
-        }
-        long *target = strcmp(argv[i], "--workers") == 0       ? &o.workers
-                     : strcmp(argv[i], "--reductions") == 0    ? &o.reductions
-                     : strcmp(argv[i], "--max-memory") == 0    ? &o.max_memory_pages
-                     : NULL;
-        if (!target)
-            return usage_error("unknown option ", argv[i]);
-        if (i + 1 >= argc)
-            return usage_error("missing value for ", argv[i]);
-        char *end;
-        errno = 0;
-        long v = strtol(argv[i + 1], &end, 10);
-        if (errno || *end || end == argv[i + 1] || v < 1 || v > 65536 * 16)
-            return usage_error("not a positive number: ", argv[i + 1]);
-        *target = v;
-        i += 2;
-    }
+    int i;
+    int status = parse_options(CMD_RUN, "run", argc, argv, &o, &i);
+    if (status >= 0)
+        return status;
     if (i >= argc)
-        return usage_error("run: missing FILE.wasm", "");
+        return usage_error("run: missing FILE.wasm");
     const char *path = argv[i];
 
     /* A guest writing to a closed pipe must get EPIPE from fd_write, not
@@ -512,20 +783,25 @@ static int run_with_options(int argc, char **argv, run_options *op)
     lvm_module *m = load_module(path);
     if (!m)
         return EXIT_FAILURE;
-    int status = run_module(path, m, argc - i, argv + i, &o);
+    status = run_module(path, m, argc - i, argv + i, &o);
     lvm_module_release(m);
     return status;
 }
 
 /* }====== */
 
-/* lvm validate FILE.wasm...: "FILE: valid" for each, or the error. */
+/* lvm validate [options] FILE.wasm...: "FILE: valid" for each, or the
+ * error. */
 static int cmd_validate(int argc, char **argv)
 {
-    if (argc == 0)
-        return usage_error("validate: missing FILE.wasm", "");
-    int status = EXIT_SUCCESS;
-    for (int i = 0; i < argc; i++) {
+    int first;
+    int status = parse_options(CMD_VALIDATE, "validate", argc, argv, NULL, &first);
+    if (status >= 0)
+        return status;
+    if (first >= argc)
+        return usage_error("validate: missing FILE.wasm");
+    status = EXIT_SUCCESS;
+    for (int i = first; i < argc; i++) {
         lvm_module *m = load_module(argv[i]);
         if (!m) {
             status = EXIT_FAILURE;
@@ -540,7 +816,7 @@ static int cmd_validate(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        print_usage(stderr);
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
@@ -548,17 +824,12 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "validate") == 0)
         return cmd_validate(argc - 2, argv + 2);
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage_text, stdout);
+    if (strcmp(cmd, "help") == 0) {
+        print_usage(stdout);
         return EXIT_SUCCESS;
     }
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-        printf("lvm %s\n", LVM_VERSION);
-        return EXIT_SUCCESS;
-    }
-    if (cmd[0] == '-')
-        return usage_error("unknown option ", cmd);
-    /* `lvm FILE.wasm ARGS...`: the short form of run (ABI D16).  A file
-     * literally named "run" or "validate" needs the long form. */
+    /* `lvm [options] FILE.wasm ARGS...`: the short form of run (ABI D16),
+     * which also answers --help and --version.  A file literally named
+     * "run", "validate" or "help" needs the long form. */
     return cmd_run(argc - 1, argv + 1);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,7 +29,7 @@ void cli_tmp_init(void)
     cr_assert_not_null(mkdtemp(tmp_dir), "mkdtemp: %s", strerror(errno));
 }
 
-/* The directory holds only flat files that the helpers created. */
+/* The directory holds only files and empty directories (cli_tmp_dir). */
 void cli_tmp_fini(void)
 {
     DIR *d = opendir(tmp_dir);
@@ -40,7 +41,8 @@ void cli_tmp_fini(void)
             continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name);
-        unlink(path);
+        if (unlink(path) != 0)
+            rmdir(path);
     }
     closedir(d);
     rmdir(tmp_dir);
@@ -116,6 +118,13 @@ const char *cli_write_file(const char *name, const void *bytes, unsigned long le
     cr_assert_not_null(f, "%s: %s", path, strerror(errno));
     cr_assert_eq(fwrite(bytes, 1, len, f), len);
     fclose(f);
+    return path;
+}
+
+const char *cli_tmp_dir(const char *name)
+{
+    const char *path = cli_tmp_path(name);
+    cr_assert(mkdir(path, 0755) == 0, "mkdir %s: %s", path, strerror(errno));
     return path;
 }
 

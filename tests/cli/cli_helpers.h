@@ -40,6 +40,10 @@ const char *cli_wat(const char *name);
 /* Write len bytes to a scratch file and return its path. */
 const char *cli_write_file(const char *name, const void *bytes, unsigned long len);
 
+/* Make an empty directory in the scratch directory and return its path
+ * (for --dir; removed with the scratch directory). */
+const char *cli_tmp_dir(const char *name);
+
 void cli_result_free(cli_result *r);
 
 #endif

@@ -1,10 +1,17 @@
 /*
  * test_usage.c - the command line's own behaviour, before any guest runs:
- * usage errors (exit 2), --help and --version, files that cannot be read
- * or decoded (exit 1, with the byte offset), and `lvm validate`.
+ * usage errors (exit 2, each with its exact message, which names the
+ * option and the bad value), --help and --version, an option whose value
+ * the OS refuses at start (exit 1), files that cannot be read or decoded
+ * (exit 1, with the byte offset), and `lvm validate`.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli_helpers.h"
 
@@ -36,24 +43,192 @@ Test(cli_usage, version_exits_0)
     cli_result_free(&r);
 }
 
-Test(cli_usage, unknown_option_exits_2)
+/* A command line lvm must refuse, and the first line of its message (the
+ * second is always the pointer to --help).  No file x.wasm exists: the
+ * options are checked before any file is opened. */
+typedef struct usage_case {
+    const char *args[8];
+    const char *message;
+} usage_case;
+
+static void check_usage_errors(const usage_case *cases, size_t n)
 {
-    cli_result r = RUN("--frobnicate");
-    cr_expect_eq(r.status, 2);
-    cr_expect(strstr(r.err, "unknown option --frobnicate"), "stderr: %s", r.err);
-    cli_result_free(&r);
-    r = RUN("run", "--frobnicate", "examples/hello.wasm");
-    cr_expect_eq(r.status, 2);
-    cr_expect(strstr(r.err, "unknown option --frobnicate"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    for (size_t i = 0; i < n; i++) {
+        const usage_case *c = &cases[i];
+        char want[1024], shown[256] = "";
+        snprintf(want, sizeof want, "%s\n(try `lvm --help`)\n", c->message);
+        for (int k = 0; c->args[k]; k++)
+            snprintf(shown + strlen(shown), sizeof shown - strlen(shown), " '%s'", c->args[k]);
+        cli_result r = cli_run_lvm(c->args);
+        cr_expect_eq(r.status, 2, "lvm%s: status %d", shown, r.status);
+        cr_expect_str_eq(r.err, want, "lvm%s", shown);
+        cr_expect_str_eq(r.out, "", "lvm%s", shown);
+        cli_result_free(&r);
+    }
 }
 
-Test(cli_usage, run_without_file_exits_2)
+#define CHECK_USAGE_ERRORS(...)                                                    \
+    do {                                                                           \
+        const usage_case cases_[] = { __VA_ARGS__ };                               \
+        check_usage_errors(cases_, sizeof cases_ / sizeof cases_[0]);              \
+    } while (0)
+
+#define WORKERS "lvm: --workers: expected a number from 1 to 1024, got "
+#define REDUCTIONS "lvm: --reductions: expected a number from 1 to 2147483647, got "
+#define MAX_MEMORY "lvm: --max-memory: expected a number from 1 to 65536, got "
+
+Test(cli_usage, bad_numbers_name_the_option_and_the_value)
 {
-    cli_result r = RUN("run");
-    cr_expect_eq(r.status, 2);
-    cr_expect(strstr(r.err, "missing FILE.wasm"), "stderr: %s", r.err);
+    CHECK_USAGE_ERRORS(
+        { { "run", "--workers", NULL }, WORKERS "nothing" },
+        { { "run", "--workers", "x.wasm", NULL }, WORKERS "'x.wasm'" },
+        { { "run", "--workers=", "x.wasm", NULL }, WORKERS "''" },
+        { { "run", "--workers", "", "x.wasm", NULL }, WORKERS "''" },
+        { { "run", "--workers", "0", "x.wasm", NULL }, WORKERS "'0'" },
+        { { "run", "--workers=-1", "x.wasm", NULL }, WORKERS "'-1'" },
+        { { "run", "--workers", "1025", "x.wasm", NULL }, WORKERS "'1025'" },
+        { { "run", "--workers", "99999999999", "x.wasm", NULL }, WORKERS "'99999999999'" },
+        { { "run", "--workers", "2x", "x.wasm", NULL }, WORKERS "'2x'" },
+        { { "run", "--workers=2x", "x.wasm", NULL }, WORKERS "'2x'" },
+        { { "run", "--workers", " 2", "x.wasm", NULL }, WORKERS "' 2'" },
+        { { "run", "--workers", "+2", "x.wasm", NULL }, WORKERS "'+2'" },
+        { { "run", "--workers", "0x10", "x.wasm", NULL }, WORKERS "'0x10'" },
+        { { "--workers", "x.wasm", NULL }, WORKERS "'x.wasm'" },            /* short form */
+        { { "run", "--reductions", NULL }, REDUCTIONS "nothing" },
+        { { "run", "--reductions", "0", "x.wasm", NULL }, REDUCTIONS "'0'" },
+        { { "run", "--reductions=-5", "x.wasm", NULL }, REDUCTIONS "'-5'" },
+        { { "run", "--reductions", "2147483648", "x.wasm", NULL }, REDUCTIONS "'2147483648'" },
+        { { "run", "--reductions", "99999999999999999999999", "x.wasm", NULL },
+          REDUCTIONS "'99999999999999999999999'" },                     /* past a long too */
+        { { "run", "--reductions", "1e3", "x.wasm", NULL }, REDUCTIONS "'1e3'" },
+        { { "run", "--max-memory", NULL }, MAX_MEMORY "nothing" },
+        { { "run", "--max-memory=", "x.wasm", NULL }, MAX_MEMORY "''" },
+        { { "run", "--max-memory", "0", "x.wasm", NULL }, MAX_MEMORY "'0'" },
+        { { "run", "--max-memory", "65537", "x.wasm", NULL }, MAX_MEMORY "'65537'" },
+        { { "run", "--max-memory", "4GiB", "x.wasm", NULL }, MAX_MEMORY "'4GiB'" },
+        /* The first bad option is the one reported. */
+        { { "run", "--workers", "0", "--frobnicate", NULL }, WORKERS "'0'" });
+}
+
+Test(cli_usage, flags_refuse_a_value)
+{
+    CHECK_USAGE_ERRORS(
+        { { "run", "--inherit-env=yes", "x.wasm", NULL },
+          "lvm: --inherit-env: expected no value, got 'yes'" },
+        { { "run", "--inherit-env=", "x.wasm", NULL },
+          "lvm: --inherit-env: expected no value, got ''" },
+        { { "--help=x", NULL }, "lvm: --help: expected no value, got 'x'" },
+        { { "run", "-h=1", NULL }, "lvm: -h: expected no value, got '1'" },
+        { { "--version=2", NULL }, "lvm: --version: expected no value, got '2'" },
+        { { "validate", "-V=3", NULL }, "lvm: -V: expected no value, got '3'" });
+}
+
+Test(cli_usage, unknown_options_are_named)
+{
+    CHECK_USAGE_ERRORS(
+        { { "--frobnicate", NULL }, "lvm: --frobnicate: unknown option" },
+        { { "run", "--frobnicate", "x.wasm", NULL }, "lvm: --frobnicate: unknown option" },
+        { { "run", "--frob=1", "x.wasm", NULL }, "lvm: --frob: unknown option" },
+        { { "run", "-x", "x.wasm", NULL }, "lvm: -x: unknown option" },
+        { { "run", "--Workers", "2", "x.wasm", NULL }, "lvm: --Workers: unknown option" },
+        { { "run", "--work", "2", "x.wasm", NULL }, "lvm: --work: unknown option" },  /* no prefixes */
+        { { "run", "---workers=2", "x.wasm", NULL }, "lvm: ---workers: unknown option" },
+        { { "validate", "--frob", "x.wasm", NULL }, "lvm: --frob: unknown option" },
+        { { "validate", "--workers", "2", "x.wasm", NULL },
+          "lvm: --workers: not an option of validate" },
+        { { "validate", "--dir=.", "x.wasm", NULL }, "lvm: --dir: not an option of validate" });
+}
+
+Test(cli_usage, bad_env_names_the_value)
+{
+    CHECK_USAGE_ERRORS(
+        { { "run", "--env", NULL }, "lvm: --env: expected NAME=VALUE, got nothing" },
+        { { "run", "--env", "NOEQUALS", "x.wasm", NULL },
+          "lvm: --env: expected NAME=VALUE, got 'NOEQUALS'" },
+        { { "run", "--env=", "x.wasm", NULL }, "lvm: --env: expected NAME=VALUE, got ''" },
+        { { "run", "--env", "=x", "x.wasm", NULL },
+          "lvm: --env: expected NAME=VALUE, got '=x': empty NAME" },
+        { { "run", "--env==", "x.wasm", NULL },
+          "lvm: --env: expected NAME=VALUE, got '=': empty NAME" });
+}
+
+Test(cli_usage, bad_dir_names_the_path_and_the_reason)
+{
+    CHECK_USAGE_ERRORS(
+        { { "run", "--dir", NULL }, "lvm: --dir: expected HOST[::GUEST], got nothing" },
+        { { "run", "--dir", "no/such/dir", "x.wasm", NULL },
+          "lvm: --dir: expected a directory, got 'no/such/dir': No such file or directory" },
+        { { "run", "--dir=no/such::/data", "x.wasm", NULL },
+          "lvm: --dir: expected a directory, got 'no/such': No such file or directory" },
+        { { "run", "--dir", "GNUmakefile", "x.wasm", NULL },
+          "lvm: --dir: expected a directory, got 'GNUmakefile': Not a directory" },
+        { { "run", "--dir", "tests::", "x.wasm", NULL },
+          "lvm: --dir: expected HOST[::GUEST], got 'tests::': empty GUEST" },
+        { { "run", "--dir", "::/data", "x.wasm", NULL },
+          "lvm: --dir: expected HOST[::GUEST], got '::/data': empty HOST" },
+        { { "run", "--dir=", "x.wasm", NULL },
+          "lvm: --dir: expected HOST[::GUEST], got '': empty HOST" });
+}
+
+#define LISTEN "lvm: --tcplisten: expected ADDR:PORT, got "
+
+Test(cli_usage, bad_tcplisten_names_the_bad_part)
+{
+    CHECK_USAGE_ERRORS(
+        { { "run", "--tcplisten", NULL }, LISTEN "nothing" },
+        { { "run", "--tcplisten", "127.0.0.1", "x.wasm", NULL }, LISTEN "'127.0.0.1': no :PORT" },
+        { { "run", "--tcplisten=", "x.wasm", NULL }, LISTEN "'': no :PORT" },
+        { { "run", "--tcplisten", ":80", "x.wasm", NULL }, LISTEN "':80': empty ADDR" },
+        { { "run", "--tcplisten", "localhost:80", "x.wasm", NULL },
+          LISTEN "'localhost:80': ADDR 'localhost' is not an IPv4 address or an [IPv6] address" },
+        { { "run", "--tcplisten", "256.0.0.1:80", "x.wasm", NULL },
+          LISTEN "'256.0.0.1:80': ADDR '256.0.0.1' is not an IPv4 address or an [IPv6] address" },
+        { { "run", "--tcplisten", "::1:80", "x.wasm", NULL },   /* IPv6 needs brackets */
+          LISTEN "'::1:80': ADDR '::1' is not an IPv4 address or an [IPv6] address" },
+        { { "run", "--tcplisten", "[::1:80", "x.wasm", NULL },
+          LISTEN "'[::1:80': ADDR '[::1' is not an IPv4 address or an [IPv6] address" },
+        { { "run", "--tcplisten", "[nope]:80", "x.wasm", NULL },
+          LISTEN "'[nope]:80': ADDR '[nope]' is not an IPv4 address or an [IPv6] address" },
+        { { "run", "--tcplisten", "127.0.0.1:", "x.wasm", NULL },
+          LISTEN "'127.0.0.1:': PORT '' is not a number from 0 to 65535" },
+        { { "run", "--tcplisten", "127.0.0.1:65536", "x.wasm", NULL },
+          LISTEN "'127.0.0.1:65536': PORT '65536' is not a number from 0 to 65535" },
+        { { "run", "--tcplisten=127.0.0.1:http", "x.wasm", NULL },
+          LISTEN "'127.0.0.1:http': PORT 'http' is not a number from 0 to 65535" },
+        { { "run", "--tcplisten", "[::1]:-1", "x.wasm", NULL },
+          LISTEN "'[::1]:-1': PORT '-1' is not a number from 0 to 65535" });
+}
+
+Test(cli_usage, missing_file_is_named)
+{
+    CHECK_USAGE_ERRORS(
+        { { "run", NULL }, "lvm: run: missing FILE.wasm" },
+        { { "run", "--workers", "2", NULL }, "lvm: run: missing FILE.wasm" },
+        { { "--workers=2", NULL }, "lvm: run: missing FILE.wasm" },
+        { { "run", "--", NULL }, "lvm: run: missing FILE.wasm" },
+        { { "validate", NULL }, "lvm: validate: missing FILE.wasm" },
+        { { "validate", "--", NULL }, "lvm: validate: missing FILE.wasm" });
+}
+
+Test(cli_usage, a_port_in_use_fails_to_start_naming_the_option)
+{
+    /* Not bad usage but the OS refusing: exit 1, before the program runs. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(s >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    cr_assert(bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 1) == 0 &&
+              getsockname(s, (struct sockaddr *)&a, &len) == 0, "%s", strerror(errno));
+    char addr[64], want[256];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(a.sin_port));
+    snprintf(want, sizeof want, "lvm: --tcplisten: cannot listen on '%s': %s\n", addr,
+             strerror(EADDRINUSE));
+    cli_result r = RUN("run", "--tcplisten", addr, "examples/hello.wasm");
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, want);
+    cr_expect_str_eq(r.out, "", "the program ran");
     cli_result_free(&r);
+    close(s);
 }
 
 Test(cli_usage, missing_file_exits_1_with_the_reason)

@@ -74,12 +74,12 @@ Test(wasi_files, several_dirs_under_their_guest_names)
 Test(wasi_files, bad_dir_and_env_options)
 {
     wt_result r = WT_RUN("run", "--dir", wt_path("missing"), wt_guest("proc"));
-    cr_expect_eq(r.status, 1);
+    cr_expect_eq(r.status, 2);      /* bad usage: checked before anything runs */
     cr_expect(strstr(r.err, "--dir") && strstr(r.err, "No such file"), "stderr: %s", r.err);
     wt_result_free(&r);
     wt_write("file", "x");
     r = WT_RUN("run", "--dir", wt_path("file"), wt_guest("proc"));
-    cr_expect_eq(r.status, 1);
+    cr_expect_eq(r.status, 2);
     cr_expect(strstr(r.err, "Not a directory"), "stderr: %s", r.err);
     wt_result_free(&r);
     r = WT_RUN("run", "--env", "NOEQUALS", wt_guest("proc"));
