@@ -664,6 +664,7 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
     lunatic_config lc = {
         .sched = sched, .module = m, .linker = l, .wasi = ctx,
         .thread = &tc, .memory_limit_pages = (uint32_t)o->max_memory_pages,
+        .memory_limit_option = "--max-memory",
     };
     rt = lunatic_define(&lc, host, l);
     if (!rt) {

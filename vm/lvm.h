@@ -172,6 +172,8 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta);
  * maximum allowed it; 0 if none was refused so.  The guest sees only -1:
  * this is how an embedder tells its user which limit a failure was. */
 uint32_t lvm_memory_refused(const lvm_memory *m);
+/* The store's limit m was made under, in pages (65536: none). */
+uint32_t lvm_memory_limit(const lvm_memory *m);
 
 /* ---- linking ---------------------------------------------------------- */
 

@@ -288,6 +288,7 @@ uint8_t *lvm_memory_base(lvm_memory *m) { return m->data; }
 uint64_t lvm_memory_size(const lvm_memory *m) { return m->size; }
 
 uint32_t lvm_memory_refused(const lvm_memory *m) { return m->refused_pages; }
+uint32_t lvm_memory_limit(const lvm_memory *m) { return m->limit_pages; }
 
 int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
 {

@@ -34,6 +34,7 @@ typedef struct lunatic_config {
     wasi_ctx *wasi;                 /* the main process's context */
     const lvm_thread_config *thread;/* per child; NULL: defaults */
     uint32_t memory_limit_pages;    /* per child; 0: none */
+    const char *memory_limit_option;/* what set it, for messages ("--max-memory"); NULL: none named */
 } lunatic_config;
 
 /* Create the runtime and define its host functions in l (in store s,

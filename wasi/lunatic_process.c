@@ -134,6 +134,26 @@ static void report_trap(const lvm_process *p)
     fputs(text, stderr);
 }
 
+/* A child that failed (a trap, a non-zero exit) after its memory limit
+ * refused a memory.grow: that refusal is the likely cause, and the guest
+ * saw only -1, so say which limit it was, as `lvm run` does for main. */
+static void report_refused_grow(const lunatic_runtime *rt, const lvm_process *p)
+{
+    lvm_memory *mem = p->inst ? lvm_instance_memory(p->inst) : NULL;
+    uint32_t refused = mem ? lvm_memory_refused(mem) : 0;
+    if (!refused)
+        return;
+    uint32_t limit = lvm_memory_limit(mem);
+    const char *opt = rt->cfg.memory_limit_option;
+    if (opt && limit == rt->cfg.memory_limit_pages)
+        fprintf(stderr, "lvm: process %llu: memory.grow to %u pages failed: over the limit "
+                "set by %s %u\n", (unsigned long long)p->id, refused, opt, limit);
+    else
+        fprintf(stderr, "lvm: process %llu: memory.grow to %u pages failed: over its "
+                "limit of %u pages (the max_memory of spawn_from_module)\n",
+                (unsigned long long)p->id, refused, limit);
+}
+
 /* A child has ended (on its worker).  proc_exit(0) counts as success
  * (ABI D2); then its resources go, then its WASI context and state. */
 static void child_exited(lvm_process *p)
@@ -145,6 +165,8 @@ static void child_exited(lvm_process *p)
     else if (lvm_err_is_trap(p->result) && p->result != LVM_ERR_TRAP_EXIT)
         report_trap(p);
     lun_proc *lp = p->user;
+    if (p->g.exit_status != 0 && !green_cancelled(&p->g))
+        report_refused_grow(lp->rt, p);
     proc_cleanup(lp, true);
     wasi_ctx_free(lp->wasi);
     p->wasi = NULL;

@@ -177,9 +177,15 @@ Test(module, max_memory_is_the_targets)
     run_result *r = lun_run(MOD, "2", "memory", NULL);
     EXPECT_RUN(r, 0, "needs 40, max 32: 1\nneeds 40, max 40: 0\ngrow to 32, max 32: 0\n"
                      "grow to 33 fails, max 32: 0\ngrow to 33 works (and traps), max 40: 1\n"
+                     "grow to 32 refused (and traps), max 20: 1\n"
                      "helper of 17 pages, max 1: 0\n1 page, max 0: 1\n0 pages, max 0: 0\n");
     cr_expect(strstr(r->err, "memory 0 needs 40 pages, the limit is 32"), "%s", r->err);
     cr_expect(strstr(r->err, "memory 0 needs 1 pages, the limit is 0"), "%s", r->err);
+    /* the refused grow that made a child trap is named, once */
+    const char *why = "memory.grow to 32 pages failed: over its limit of 20 pages "
+                      "(the max_memory of spawn_from_module)\n";
+    const char *at = strstr(r->err, why);
+    cr_expect(at && !strstr(at + 1, why), "%s", r->err);
 }
 
 /* With --max-memory 36 as well, the target gets the smaller of the two
@@ -190,6 +196,7 @@ Test(module, max_memory_under_the_command_line_limit)
     run_result *r = lun_run_with("--max-memory", "36", MOD, "2", "memory", NULL);
     EXPECT_RUN(r, 0, "needs 40, max 32: 1\nneeds 40, max 40: 1\ngrow to 32, max 32: 0\n"
                      "grow to 33 fails, max 32: 0\ngrow to 33 works (and traps), max 40: 1\n"
+                     "grow to 32 refused (and traps), max 20: 1\n"
                      "helper of 17 pages, max 1: 0\n1 page, max 0: 1\n0 pages, max 0: 0\n");
     cr_expect(strstr(r->err, "memory 0 needs 40 pages, the limit is 36"), "%s", r->err);
 }

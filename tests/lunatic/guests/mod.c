@@ -108,6 +108,7 @@ static void memory(void)
     printf("grow to 32, max 32: %u\n", run(small, "grow_to_32", 32, NULL, 0));
     printf("grow to 33 fails, max 32: %u\n", run(small, "grow_to_33", 32, NULL, 0));
     printf("grow to 33 works (and traps), max 40: %u\n", run(small, "grow_to_33", 40, NULL, 0));
+    printf("grow to 32 refused (and traps), max 20: %u\n", run(small, "grow_to_32", 20, NULL, 0));
     uint32_t env = import("env", ai);
     printf("helper of 17 pages, max 1: %u\n", run(a, "test", 1, &env, 1));
     printf("1 page, max 0: %u\n", run(small, "test", 0, NULL, 0));
