@@ -55,7 +55,7 @@ void decode_invalid(decode_ctx *c, int rank, lvm_err err, size_t offset, const c
 {
     if (rank >= c->pending_rank)
         return;
-    char detail[200];
+    char detail[sizeof c->pending.message];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
@@ -70,6 +70,155 @@ void decode_invalid_diag(decode_ctx *c, int rank, const lvm_diag *d)
         c->pending_rank = rank;
         c->pending = *d;
     }
+}
+
+/* }====== */
+
+/* {====== refusals (see internal.h) */
+
+static lvm_err read_name(decode_rd *r, const uint8_t **bytes_out, uint32_t *len_out);
+
+static const char *const proposal_names[] = {
+    [PROPOSAL_SIMD] = "SIMD",
+    [PROPOSAL_RELAXED_SIMD] = "relaxed SIMD",
+    [PROPOSAL_THREADS] = "threads",
+    [PROPOSAL_EXCEPTIONS] = "exception handling",
+    [PROPOSAL_TAIL_CALL] = "tail call",
+    [PROPOSAL_MEMORY64] = "memory64",
+    [PROPOSAL_MULTI_MEMORY] = "multi-memory",
+    [PROPOSAL_CUSTOM_PAGE_SIZES] = "custom page sizes",
+    [PROPOSAL_EXTENDED_CONST] = "extended constant expressions",
+    [PROPOSAL_FUNCTION_REFERENCES] = "typed function references",
+    [PROPOSAL_GC] = "GC",
+    [PROPOSAL_COMPONENT_MODEL] = "component model",
+};
+
+/* The name of function `func` in the file's name section, found by walking
+ * the sections by their sizes.  Only for messages, so lenient: any doubt
+ * (a broken section, no names) gives false.  The module's own names are
+ * read only after the whole file decoded, which a refused one never
+ * does, hence this separate look-up. */
+static bool find_func_name(const uint8_t *file, const uint8_t *end, uint32_t func,
+                           const uint8_t **name_out, uint32_t *len_out)
+{
+    decode_rd r = { file + 8, end, file, NULL, 0 };
+    while (r.p < r.end) {
+        uint8_t id;
+        uint32_t size, len;
+        const uint8_t *payload, *name;
+        if (rd_byte(&r, &id) || rd_len(&r, &size) || rd_bytes(&r, size, &payload))
+            return false;
+        decode_rd sec = { payload, payload + size, file, NULL, 0 };
+        if (id != 0 || rd_len(&sec, &len) || rd_bytes(&sec, len, &name) ||
+            len != 4 || memcmp(name, "name", 4) != 0)
+            continue;
+        while (sec.p < sec.end) {
+            uint8_t sub_id;
+            uint32_t sub_size, n;
+            const uint8_t *sub;
+            if (rd_byte(&sec, &sub_id) || rd_len(&sec, &sub_size) || rd_bytes(&sec, sub_size, &sub))
+                return false;
+            if (sub_id != 1)
+                continue;
+            decode_rd map = { sub, sub + sub_size, file, NULL, 0 };
+            if (rd_u32(&map, &n))
+                return false;
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t f;
+                if (rd_u32(&map, &f) || read_name(&map, name_out, len_out))
+                    return false;
+                if (f == func)
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* The detail of a refusal: ": the P proposal (WHAT) is not supported by
+ * lvm[, in function N ["NAME"]]". */
+LVM_PRINTF(3, 0)
+static void refusal_detail(const decode_rd *r, enum decode_proposal p, const char *what,
+                           va_list ap, char *buf, size_t size)
+{
+    char thing[96];
+    vsnprintf(thing, sizeof thing, what, ap);
+    int n = snprintf(buf, size, ": the %s proposal (%s) is not supported by lvm", proposal_names[p], thing);
+    if (n < 0 || (size_t)n >= size || r->in_func == 0)
+        return;
+    uint32_t func = r->in_func - 1;
+    const uint8_t *name;
+    uint32_t len;
+    if (find_func_name(r->file, r->end, func, &name, &len))
+        snprintf(buf + n, size - (size_t)n, ", in function %u \"%.*s\"", func,
+                 (int)(len > 80 ? 80 : len), (const char *)name);
+    else
+        snprintf(buf + n, size - (size_t)n, ", in function %u", func);
+}
+
+lvm_err decode_refuse(decode_rd *r, lvm_err err, const uint8_t *at, enum decode_proposal p,
+                      const char *what, ...)
+{
+    char detail[sizeof r->diag->message];
+    va_list ap;
+    va_start(ap, what);
+    refusal_detail(r, p, what, ap, detail, sizeof detail);
+    va_end(ap);
+    return lvm_diag_set(r->diag, err, rd_off(r, at), "%s", detail);
+}
+
+void decode_refuse_invalid(decode_ctx *c, int rank, lvm_err err, const uint8_t *at,
+                           enum decode_proposal p, const char *what, ...)
+{
+    char detail[sizeof c->pending.message];
+    va_list ap;
+    va_start(ap, what);
+    refusal_detail(&c->r, p, what, ap, detail, sizeof detail);
+    va_end(ap);
+    decode_invalid(c, rank, err, rd_off(&c->r, at), "%s", detail);
+}
+
+void decode_refuse_diag(decode_rd *r, lvm_diag *d, lvm_err err, const uint8_t *at,
+                        enum decode_proposal p, const char *what, ...)
+{
+    char detail[sizeof d->message];
+    va_list ap;
+    va_start(ap, what);
+    refusal_detail(r, p, what, ap, detail, sizeof detail);
+    va_end(ap);
+    lvm_diag_set(d, err, rd_off(r, at), "%s", detail);
+}
+
+/* What a value or reference type byte that lvm does not know belongs to:
+ * true and *p_out / *what_out for a type of a later proposal (each a
+ * one-byte s7 number, so none has its top bit set).  v128 is here until
+ * lvm implements SIMD: then it becomes a value type (lvm_is_valtype) and
+ * its row goes. */
+static bool decode_type_proposal(uint8_t t, enum decode_proposal *p_out, const char **what_out)
+{
+    static const struct { uint8_t type; uint8_t proposal; const char *what; } types[] = {
+        { 0x7b, PROPOSAL_SIMD, "v128" },
+        { 0x64, PROPOSAL_FUNCTION_REFERENCES, "(ref ht) type" },
+        { 0x63, PROPOSAL_FUNCTION_REFERENCES, "(ref null ht) type" },
+        { 0x69, PROPOSAL_EXCEPTIONS, "exnref" },
+        { 0x74, PROPOSAL_EXCEPTIONS, "nullexnref" },
+        { 0x6e, PROPOSAL_GC, "anyref" },
+        { 0x6d, PROPOSAL_GC, "eqref" },
+        { 0x6c, PROPOSAL_GC, "i31ref" },
+        { 0x6b, PROPOSAL_GC, "structref" },
+        { 0x6a, PROPOSAL_GC, "arrayref" },
+        { 0x71, PROPOSAL_GC, "nullref" },
+        { 0x72, PROPOSAL_GC, "nullexternref" },
+        { 0x73, PROPOSAL_GC, "nullfuncref" },
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (types[i].type == t) {
+            *p_out = (enum decode_proposal)types[i].proposal;
+            *what_out = types[i].what;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* }====== */
@@ -141,9 +290,13 @@ lvm_err decode_valtype(decode_rd *r, uint8_t *t_out)
     TRY(rd_byte(r, t_out));
     if (LVM_UNLIKELY(*t_out & 0x80))
         return decode_fail(r, LVM_ERR_INT_TOO_LONG, at + 1, " (value type)");
-    if (LVM_UNLIKELY(!lvm_is_valtype(*t_out)))
-        return decode_fail(r, LVM_ERR_VALTYPE, at, " 0x%02x%s", *t_out,
-                           *t_out == LVM_V128 ? " (v128: SIMD is not supported)" : "");
+    if (LVM_UNLIKELY(!lvm_is_valtype(*t_out))) {
+        enum decode_proposal p;
+        const char *what;
+        if (decode_type_proposal(*t_out, &p, &what))
+            return decode_refuse(r, LVM_ERR_VALTYPE, at, p, "%s", what);
+        return decode_fail(r, LVM_ERR_VALTYPE, at, " 0x%02x", *t_out);
+    }
     return LVM_OK;
 }
 
@@ -153,8 +306,14 @@ lvm_err decode_reftype(decode_rd *r, uint8_t *t_out)
     TRY(rd_byte(r, t_out));
     if (LVM_UNLIKELY(*t_out & 0x80))
         return decode_fail(r, LVM_ERR_INT_TOO_LONG, at + 1, " (reference type)");
-    if (LVM_UNLIKELY(!lvm_is_reftype(*t_out)))
+    if (LVM_UNLIKELY(!lvm_is_reftype(*t_out))) {
+        enum decode_proposal p;
+        const char *what;
+        /* v128 is a type, but never a reference type. */
+        if (*t_out != LVM_V128 && decode_type_proposal(*t_out, &p, &what))
+            return decode_refuse(r, LVM_ERR_REFTYPE, at, p, "%s", what);
         return decode_fail(r, LVM_ERR_REFTYPE, at, " 0x%02x", *t_out);
+    }
     return LVM_OK;
 }
 
@@ -203,12 +362,24 @@ static lvm_err copy_name(decode_rd *r, char **name_out, const uint8_t **bytes_ou
          (ptr) = p_; memset((ptr) + (have), 0, ((size_t)(n) + 1) * sizeof *(ptr)); } while (0)
 
 /* limits (spec 5.3.7): a flags byte (bit 0: has max), min, optional max. */
-static lvm_err read_limits(decode_rd *r, decode_limits *l)
+static lvm_err read_limits(decode_rd *r, decode_limits *l, bool memory)
 {
     /* The flags are read like a 1-bit LEB128 number, hence the errors for
-     * anything but 0 and 1: "integer too large" / "... too long". */
+     * anything but 0 and 1: "integer too large" / "... too long".  Later
+     * proposals use the other bits of a one-byte flags value: bit 1 a
+     * shared memory, bit 2 a 64-bit index type, bit 3 a page size. */
+    const uint8_t *at = r->p;
     uint64_t flags;
-    TRY(decode_uleb(r, 1, &flags));
+    lvm_err e = decode_uleb(r, 1, &flags);
+    if (e == LVM_ERR_INT_TOO_LARGE && *at < 0x80) {
+        if (memory && (*at & 0x08))
+            return decode_refuse(r, e, at, PROPOSAL_CUSTOM_PAGE_SIZES, "memory with a page size");
+        if (*at & 0x04)
+            return decode_refuse(r, e, at, PROPOSAL_MEMORY64, "64-bit %s", memory ? "memory" : "table");
+        if (memory && (*at & 0x02))
+            return decode_refuse(r, e, at, PROPOSAL_THREADS, "shared memory");
+    }
+    TRY(e);
     TRY(rd_u32(r, &l->min));
     l->has_max = flags & 1;
     l->max = 0;
@@ -235,8 +406,12 @@ static void check_table_limits(decode_ctx *c, int rank, const decode_limits *l, 
 static lvm_err read_table_type(decode_ctx *c, int rank, decode_table *t)
 {
     const uint8_t *at = c->r.p;
+    /* 0x40 0x00 starts a table with an initializer expression. */
+    if (at + 1 < c->r.end && at[0] == 0x40 && at[1] == 0x00)
+        return decode_refuse(&c->r, LVM_ERR_REFTYPE, at, PROPOSAL_FUNCTION_REFERENCES,
+                             "table with an initializer");
     TRY(decode_reftype(&c->r, &t->elemtype));
-    TRY(read_limits(&c->r, &t->limits));
+    TRY(read_limits(&c->r, &t->limits, false));
     check_table_limits(c, rank, &t->limits, at);
     return LVM_OK;
 }
@@ -277,8 +452,15 @@ static lvm_err type_section(decode_ctx *c)
         /* The form is the s7 number -0x20: a set top bit makes it longer. */
         if (form & 0x80)
             return decode_fail(r, LVM_ERR_INT_TOO_LONG, at + 1, " (function type form)");
-        if (form != 0x60)
+        if (form != 0x60) {
+            static const char *const gc_forms[] = {
+                [0x4e] = "rec type group", [0x4f] = "final sub type", [0x50] = "sub type",
+                [0x5e] = "array type", [0x5f] = "struct type",
+            };
+            if (form < sizeof gc_forms / sizeof gc_forms[0] && gc_forms[form])
+                return decode_refuse(r, LVM_ERR_MALFORMED_FUNCTYPE, at, PROPOSAL_GC, "%s", gc_forms[form]);
             return decode_fail(r, LVM_ERR_MALFORMED_FUNCTYPE, at, " (form 0x%02x)", form);
+        }
         uint32_t counts[2];
         for (int k = 0; k < 2; k++) {
             TRY(rd_u32(r, &counts[k]));
@@ -345,13 +527,17 @@ static lvm_err import_section(decode_ctx *c)
         case LVM_EXTERN_MEMORY:
             at = r->p;
             im->index = m->nmemories;
-            TRY(read_limits(r, &m->memories[m->nmemories]));
+            TRY(read_limits(r, &m->memories[m->nmemories], true));
             check_memory_limits(c, RANK_IMPORTS, &m->memories[m->nmemories++], at);
+            if (m->nmemories == 2)
+                c->second_memory_at = rd_off(r, at);
             break;
         case LVM_EXTERN_GLOBAL:
             im->index = m->nglobals;
             TRY(read_global_type(r, &m->globals[m->nglobals++]));
             break;
+        case 0x04:
+            return decode_refuse(r, LVM_ERR_IMPORT_KIND, at, PROPOSAL_EXCEPTIONS, "tag import");
         default:
             return decode_fail(r, LVM_ERR_IMPORT_KIND, at, " 0x%02x", im->kind);
         }
@@ -410,8 +596,10 @@ static lvm_err memory_section(decode_ctx *c)
         if (i == cap)
             return decode_eof(r);
         const uint8_t *at = r->p;
-        TRY(read_limits(r, &m->memories[m->nmemories]));
+        TRY(read_limits(r, &m->memories[m->nmemories], true));
         check_memory_limits(c, RANK_MEMORIES, &m->memories[m->nmemories++], at);
+        if (m->nmemories == 2)
+            c->second_memory_at = rd_off(r, at);
     }
     return LVM_OK;
 }
@@ -489,6 +677,10 @@ static lvm_err export_section(decode_ctx *c)
         static const lvm_err unknown[] = { LVM_ERR_UNKNOWN_FUNC, LVM_ERR_UNKNOWN_TABLE,
                                            LVM_ERR_UNKNOWN_MEMORY, LVM_ERR_UNKNOWN_GLOBAL };
         const uint32_t counts[] = { m->nfuncs, m->ntables, m->nmemories, m->nglobals };
+        if (ex->kind == 0x04) {
+            e = decode_refuse(r, LVM_ERR_EXPORT_KIND, at, PROPOSAL_EXCEPTIONS, "tag export");
+            break;
+        }
         if (ex->kind > LVM_EXTERN_GLOBAL) {
             e = decode_fail(r, LVM_ERR_EXPORT_KIND, at, " 0x%02x", ex->kind);
             break;
@@ -697,6 +889,7 @@ static lvm_err code_section(decode_ctx *c, const uint8_t *payload, uint32_t size
         bool typed = check && m->funcs[fidx].type < m->ntypes;
         uint32_t nparams = typed ? m->types[m->funcs[fidx].type].nparams : 0;
         uint64_t declared;
+        r->in_func = fidx + 1;
         TRY(read_locals(c, nparams, &declared));
         module_locals += declared + nparams;
         if (module_locals > MAX_MODULE_LOCALS)
@@ -712,6 +905,7 @@ static lvm_err code_section(decode_ctx *c, const uint8_t *payload, uint32_t size
         if (r->p != body + body_size)
             return decode_fail(r, LVM_ERR_SECTION_SIZE, body, " (function %u: body of %u bytes, read %zu)",
                                fidx, body_size, (size_t)(r->p - body));
+        r->in_func = 0;
     }
     m->code_bytes = malloc(size ? size : 1);
     if (!m->code_bytes)
@@ -773,7 +967,7 @@ static lvm_err data_section(decode_ctx *c)
  * func_names NULL: "no function names" is what lvm_module_ctors asks. */
 static void name_section(struct lvm_module *m, const uint8_t *p, const uint8_t *end)
 {
-    decode_rd r = { p, end, p, NULL };
+    decode_rd r = { p, end, p, NULL, 0 };
     char **names = lvm_xcalloc(m->nfuncs, sizeof *names);
     bool any = false;
     if (!names)
@@ -787,7 +981,7 @@ static void name_section(struct lvm_module *m, const uint8_t *p, const uint8_t *
         if (id != 1)
             continue;
         any = true;
-        decode_rd s = { sub, sub + size, r.file, NULL };
+        decode_rd s = { sub, sub + size, r.file, NULL, 0 };
         uint32_t n;
         if (rd_len(&s, &n))
             goto fail;
@@ -904,6 +1098,8 @@ static lvm_err read_sections(decode_ctx *c, const uint8_t **names_at, const uint
     while (r->p < r->end) {
         const uint8_t *id_at = r->p;
         uint8_t id = *r->p++;
+        if (id == 13)
+            return decode_refuse(r, LVM_ERR_SECTION_ID, id_at, PROPOSAL_EXCEPTIONS, "tag section");
         if (id > 12)
             return decode_fail(r, LVM_ERR_SECTION_ID, id_at, " %u", id);
         uint32_t size;
@@ -964,20 +1160,28 @@ static lvm_err read_sections(decode_ctx *c, const uint8_t **names_at, const uint
     if (!m->has_datacount && c->uses_data_index && m->ndatas > 0)
         return decode_fail(r, LVM_ERR_DATA_COUNT_REQUIRED, end, "%s", "");
     if (m->nmemories > 1)
-        decode_invalid(c, RANK_MEMORY_COUNT, LVM_ERR_MULTIPLE_MEMORIES, 0, " (%u)", m->nmemories);
+        decode_refuse_invalid(c, RANK_MEMORY_COUNT, LVM_ERR_MULTIPLE_MEMORIES,
+                              r->file + c->second_memory_at, PROPOSAL_MULTI_MEMORY,
+                              "%u memories", m->nmemories);
     return LVM_OK;
 }
 
 lvm_err decode_module(const uint8_t *bytes, size_t len, struct lvm_module **out, lvm_diag *diag)
 {
     *out = NULL;
-    decode_rd hdr = { bytes, bytes + len, bytes, diag };
+    decode_rd hdr = { bytes, bytes + len, bytes, diag, 0 };
     if (len < 4)
         return decode_fail(&hdr, LVM_ERR_UNEXPECTED_END, bytes + len, " (no magic header)");
     if (memcmp(bytes, "\0asm", 4) != 0)
         return decode_fail(&hdr, LVM_ERR_MAGIC, bytes, "%s", "");
     if (len < 8)
         return decode_fail(&hdr, LVM_ERR_UNEXPECTED_END, bytes + len, " (no version)");
+    /* A component (the component model) has the same magic, then a
+     * 16-bit version and the 16-bit layer 1, where a core module has the
+     * 32-bit version 1. */
+    if (memcmp(bytes + 4, "\1\0\0\0", 4) != 0 && bytes[6] == 1 && bytes[7] == 0)
+        return decode_refuse(&hdr, LVM_ERR_VERSION, bytes + 4, PROPOSAL_COMPONENT_MODEL,
+                             "a component, not a core module");
     if (memcmp(bytes + 4, "\1\0\0\0", 4) != 0)
         return decode_fail(&hdr, LVM_ERR_VERSION, bytes + 4, "%s", "");
 
@@ -986,7 +1190,7 @@ lvm_err decode_module(const uint8_t *bytes, size_t len, struct lvm_module **out,
         return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, "%s", "");
     m->refcount = 1;
     m->start = -1;
-    decode_ctx c = { .m = m, .r = { bytes + 8, bytes + len, bytes, diag }, .pending_rank = RANK_NONE };
+    decode_ctx c = { .m = m, .r = { bytes + 8, bytes + len, bytes, diag, 0 }, .pending_rank = RANK_NONE };
     const uint8_t *names_at = NULL, *names_end = NULL;
     lvm_err e = read_sections(&c, &names_at, &names_end);
     if (e == LVM_OK && c.pending_rank != RANK_NONE) {

@@ -42,6 +42,9 @@ typedef struct decode_rd {
     const uint8_t *end;         /* end of the file */
     const uint8_t *file;        /* byte 0 of the file: offsets are p - file */
     lvm_diag *diag;             /* where malformed errors go (may be NULL) */
+    uint32_t in_func;           /* 1 + the index of the function whose body
+                                   is being read, 0 elsewhere: refusals
+                                   name it */
 } decode_rd;
 
 static inline size_t rd_off(const decode_rd *r, const uint8_t *at)
@@ -145,6 +148,40 @@ lvm_err decode_reftype(decode_rd *r, uint8_t *t_out);
 
 /* }====== */
 
+/* {====== refusing what lvm does not support (decode.c)
+ *
+ * lvm decodes WebAssembly 2.0 without SIMD.  A module that uses a later
+ * proposal fails with the error the 2.0 spec gives for those bytes (the
+ * spec runner compares that text, a prefix), followed by what the bytes
+ * are and where, for example
+ *
+ *   illegal opcode: the tail call proposal (return_call) is not supported
+ *   by lvm, in function 3 "main"
+ *
+ * at the byte offset of the instruction (the diag's offset, which `lvm`
+ * prints after the message).  Every such place calls decode_refuse (or,
+ * for an invalid module rather than a malformed one,
+ * decode_refuse_invalid / decode_refuse_diag), so the wording is made in
+ * one place and a proposal lvm comes to support loses its refusals by
+ * deleting their calls.
+ */
+
+enum decode_proposal {
+    PROPOSAL_SIMD, PROPOSAL_RELAXED_SIMD, PROPOSAL_THREADS, PROPOSAL_EXCEPTIONS,
+    PROPOSAL_TAIL_CALL, PROPOSAL_MEMORY64, PROPOSAL_MULTI_MEMORY,
+    PROPOSAL_CUSTOM_PAGE_SIZES, PROPOSAL_EXTENDED_CONST,
+    PROPOSAL_FUNCTION_REFERENCES, PROPOSAL_GC, PROPOSAL_COMPONENT_MODEL,
+};
+
+/* A malformed module: fills r->diag with err at `at`, the detail ": the
+ * PROPOSAL proposal (WHAT) is not supported by lvm" and, inside a function
+ * body, ", in function N" plus its name from the name section if it has
+ * one.  WHAT is printf-formatted.  Returns err. */
+lvm_err decode_refuse(decode_rd *r, lvm_err err, const uint8_t *at, enum decode_proposal p,
+                      const char *what, ...) LVM_PRINTF(5, 6);
+
+/* }====== */
+
 /* {====== the decoding context */
 
 /* The order in which the reference validator checks a module; an invalid
@@ -177,6 +214,7 @@ typedef struct decode_ctx {
                                    in a body ("declared", spec C.refs)? */
     bool uses_data_index;       /* a body uses memory.init or data.drop */
     uint32_t datacount;         /* the data count section's value */
+    size_t second_memory_at;    /* file offset of memory 1, if any */
     valid_stacks st;
 } decode_ctx;
 
@@ -184,6 +222,13 @@ typedef struct decode_ctx {
 void decode_invalid(decode_ctx *c, int rank, lvm_err err, size_t offset, const char *fmt, ...) LVM_PRINTF(5, 6);
 /* Same, from an error already formatted in a diag (a no-op if d->err is OK). */
 void decode_invalid_diag(decode_ctx *c, int rank, const lvm_diag *d);
+/* An invalid module that uses an unsupported proposal: decode_invalid with
+ * the detail of decode_refuse. */
+void decode_refuse_invalid(decode_ctx *c, int rank, lvm_err err, const uint8_t *at,
+                           enum decode_proposal p, const char *what, ...) LVM_PRINTF(6, 7);
+/* The same into a diag of its own (for valid_const_expr's err_out). */
+void decode_refuse_diag(decode_rd *r, lvm_diag *d, lvm_err err, const uint8_t *at,
+                        enum decode_proposal p, const char *what, ...) LVM_PRINTF(6, 7);
 
 static inline bool refs_has(const decode_ctx *c, uint32_t f) { return (c->refs[f >> 3] >> (f & 7)) & 1; }
 static inline void refs_add(decode_ctx *c, uint32_t f)

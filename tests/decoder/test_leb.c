@@ -72,7 +72,7 @@ ParameterizedTest(leb_case *c, decoder_leb, decodes)
 {
     const uint8_t *b = (const uint8_t *)c->bytes;
     lvm_diag d = { .err = LVM_OK };
-    decode_rd r = { b, b + c->len, b, &d };
+    decode_rd r = { b, b + c->len, b, &d, 0 };
     lvm_err e;
     int64_t value;
     if (c->is_signed) {
@@ -95,7 +95,7 @@ Test(decoder_leb, fast_paths_agree_with_slow_paths)
 {
     for (unsigned v = 0; v < 0x80; v++) {
         uint8_t byte = (uint8_t)v;
-        decode_rd r = { &byte, &byte + 1, &byte, NULL };
+        decode_rd r = { &byte, &byte + 1, &byte, NULL, 0 };
         uint32_t u;
         int32_t s;
         cr_assert_eq(rd_u32(&r, &u), LVM_OK);
