@@ -11,8 +11,9 @@
  * run time.
  *
  * Frames and slots.  A function's frame is a window of 64-bit slots on the
- * thread's value stack: its locals (params first), its constants (copied in
- * at every call, so instructions read a constant like any other slot), then
+ * thread's value stack: its locals (params first), its constants (one slot
+ * per distinct value, copied in at every call, so instructions read a
+ * constant like any other slot), then
  * one "home" slot per operand-stack height, so the value at height h always
  * lives in slot temp_base + h.  Instructions name their operands by slot, which lets
  * `local.get` and most `local.set`s vanish (a register-style design, as in

@@ -16,7 +16,10 @@
  * Constant slots lie between the locals and the temporaries; the function's
  * distinct constants are copied into them at every call (a few stores per
  * call, against one dispatch per use of a constant otherwise: measured
- * ~10-25% on loop-heavy code).  A consumer reads every entry in place.  So
+ * ~10-25% on loop-heavy code).  They are numbered by a pre-scan of the body
+ * (number_constants), one slot per distinct value, so the temporaries'
+ * slots are known before the first instruction is lowered.  A consumer
+ * reads every entry in place.  So
  * `local.get a; i32.const 1; i32.add; local.set a` becomes the single cell
  * group `i32.add a, a, <slot of 1>` (the add writes its home slot, and the
  * local.set retargets it: see set_local).  The rules that keep this correct:
@@ -81,11 +84,16 @@ typedef struct lower {
                                    locals and the constant slots */
 
     /* Constant slots: each distinct constant of the function gets a slot
-     * right after the locals, filled from `consts` at every call. */
+     * right after the locals, filled from `consts` at every call.  All of
+     * them are found by number_constants before lowering starts. */
     lvm_val *consts;
-    uint32_t nconsts, const_cap;    /* used / reserved (const_cap slots) */
+    uint32_t nconsts, const_cap;    /* distinct constants / room in consts */
     uint32_t *const_hash;           /* open addressing: const index + 1 */
     uint32_t hash_mask;
+    /* The constant index of each constant instruction, in body order, and
+     * the next one to lower (dead code advances it too). */
+    uint32_t *const_of;
+    uint32_t nconst_ops, const_ops_cap, next_const;
 
     uint32_t *cells;
     uint32_t ncells, cap;
@@ -759,26 +767,19 @@ static void lower_simple(lower *L, uint16_t op)
         emit_result(L, op, start, dst_cell, L->h - 1);
 }
 
-/* A constant: the slot of an equal constant if the function has one,
- * else a new constant slot.  i32/f32 constants are stored zero-extended,
- * so equal slot contents mean equal values for every reader. */
-static void push_const(lower *L, uint8_t type, uint64_t bits)
+static bool is_const_op(uint16_t op)
 {
-    uint32_t i = (uint32_t)((bits * 0x9e3779b97f4a7c15ull) >> 40) & L->hash_mask;
-    uint32_t idx;
-    for (;; i = (i + 1) & L->hash_mask) {
-        if (L->const_hash[i] == 0) {
-            LVM_ASSERT(L->nconsts < L->const_cap);  /* the pre-scan counted */
-            idx = L->nconsts++;
-            L->consts[idx].bits = bits;
-            L->const_hash[i] = idx + 1;
-            break;
-        }
-        idx = L->const_hash[i] - 1;
-        if (L->consts[idx].bits == bits)
-            break;
-    }
-    push(L, K_CONST, type)->local = L->nlocals + idx;
+    return op == OP_I32_CONST || op == OP_I64_CONST || op == OP_F32_CONST ||
+           op == OP_F64_CONST || op == OP_REF_NULL;
+}
+
+/* The next constant instruction: its slot is the one number_constants
+ * gave its value.  i32/f32 constants are stored zero-extended, so equal
+ * slot contents mean equal values for every reader. */
+static void push_const(lower *L, uint8_t type)
+{
+    LVM_ASSERT(L->next_const < L->nconst_ops);
+    push(L, K_CONST, type)->local = L->nlocals + L->const_of[L->next_const++];
 }
 
 /* Emit [op][dst] + operands popped from the model (nin of them) + extra
@@ -822,6 +823,8 @@ static void lower_body(lower *L, const lvm_functype *ft)
                     continue;
                 }
             } else {
+                if (is_const_op(op))
+                    L->next_const++;    /* keep const_of in step */
                 decode_skip_immediates(&L->r, oi->imm);
                 continue;
             }
@@ -835,25 +838,21 @@ static void lower_body(lower *L, const lvm_functype *ft)
 
         switch (op) {
         case OP_I32_CONST:
-            push_const(L, LVM_I32, (uint32_t)decode_read_s32_unchecked(&L->r));
+            decode_skip_immediates(&L->r, IMM_I32);
+            push_const(L, LVM_I32);
             break;
         case OP_I64_CONST:
-            push_const(L, LVM_I64, (uint64_t)decode_read_s64_unchecked(&L->r));
+            decode_skip_immediates(&L->r, IMM_I64);
+            push_const(L, LVM_I64);
             break;
-        case OP_F32_CONST: {
-            uint32_t bits;
-            memcpy(&bits, L->r.p, 4);
+        case OP_F32_CONST:
             L->r.p += 4;
-            push_const(L, LVM_F32, bits);
+            push_const(L, LVM_F32);
             break;
-        }
-        case OP_F64_CONST: {
-            uint64_t bits;
-            memcpy(&bits, L->r.p, 8);
+        case OP_F64_CONST:
             L->r.p += 8;
-            push_const(L, LVM_F64, bits);
+            push_const(L, LVM_F64);
             break;
-        }
         case OP_UNREACHABLE:
             emit_op(L, XOP_UNREACHABLE);
             set_unreachable(L);
@@ -945,7 +944,7 @@ static void lower_body(lower *L, const lvm_functype *ft)
             break;
         }
         case OP_REF_NULL:
-            push_const(L, *L->r.p++, 0);
+            push_const(L, *L->r.p++);
             break;
         case OP_REF_IS_NULL:
             lower_generic(L, XOP_REF_IS_NULL, 1, LVM_I32, 0, NULL);
@@ -1018,19 +1017,121 @@ static void lower_body(lower *L, const lvm_functype *ft)
 
 /* }====== */
 
-/* The pre-scan: how many constant instructions the body has. */
-static uint32_t count_constants(decode_reader r)
+/* {====== numbering the constants */
+
+/* The hash table slot of constant `bits`: its index + 1, or a free 0. */
+static uint32_t *const_bucket(lower *L, uint64_t bits)
 {
-    uint32_t n = 0;
+    uint32_t i = (uint32_t)((bits * 0x9e3779b97f4a7c15ull) >> 40) & L->hash_mask;
+    while (L->const_hash[i] != 0 && L->consts[L->const_hash[i] - 1].bits != bits)
+        i = (i + 1) & L->hash_mask;
+    return &L->const_hash[i];
+}
+
+/* Record the next constant instruction, of value `bits`: a new slot if no
+ * equal value has one yet.  The hash table stays at most half full; it,
+ * `consts` and `const_of` grow by doubling.  Returns false when out of
+ * memory. */
+static bool add_constant(lower *L, uint64_t bits)
+{
+    if (L->nconst_ops == L->const_ops_cap) {
+        uint32_t cap = L->const_ops_cap ? L->const_ops_cap * 2 : 64;
+        uint32_t *o = cap > L->const_ops_cap ? realloc(L->const_of, (size_t)cap * sizeof *o) : NULL;
+        if (!o)
+            return false;
+        L->const_of = o;
+        L->const_ops_cap = cap;
+    }
+    uint32_t *b = const_bucket(L, bits);
+    if (*b != 0) {
+        L->const_of[L->nconst_ops++] = *b - 1;
+        return true;
+    }
+    if (L->nconsts == L->const_cap) {
+        uint32_t cap = L->const_cap * 2;
+        lvm_val *c = realloc(L->consts, (size_t)cap * sizeof *c);
+        if (!c)
+            return false;
+        L->consts = c;
+        L->const_cap = cap;
+    }
+    if (2 * (L->nconsts + 1) > L->hash_mask + 1) {
+        uint32_t size = 2 * (L->hash_mask + 1);
+        uint32_t *h = lvm_xcalloc(size, sizeof *h);
+        if (!h)
+            return false;
+        free(L->const_hash);
+        L->const_hash = h;
+        L->hash_mask = size - 1;
+        for (uint32_t k = 0; k < L->nconsts; k++)
+            *const_bucket(L, L->consts[k].bits) = k + 1;
+    }
+    L->consts[L->nconsts].bits = bits;
+    L->const_of[L->nconst_ops++] = L->nconsts;
+    *const_bucket(L, bits) = ++L->nconsts;
+    return true;
+}
+
+/* The pre-scan: give each distinct constant of the body a slot, in order
+ * of first appearance (i32/f32 zero-extended, ref.null as 0), and note
+ * each constant instruction's slot in const_of for push_const.
+ *
+ * Why before lowering: the temporaries' slots (temp_base + height) are
+ * written into the cells as they are emitted, so the number of constant
+ * slots must be known first.  Reserving one slot per constant
+ * *instruction* instead, as lvm once did, left a frame of a function with
+ * 1,000 `i32.const 0; drop` pairs 1,000 slots long, and one of 5 M pairs
+ * over the stack limit before it ran.  Rejected alternatives: renumbering
+ * the slot operands after lowering (the cells mix slots with immediates
+ * and branch offsets, so every emitter would have to mark its slot cells),
+ * and a per-function constant pool outside the frame (every operand read
+ * would need a second addressing mode, or a dispatch per constant use).
+ * A constant that appears only in unreachable code still gets a slot: the
+ * scan does not follow control flow, and compilers leave little dead code. */
+static bool number_constants(lower *L, decode_reader r)
+{
+    L->const_cap = 16;
+    L->hash_mask = 31;
+    L->consts = lvm_xcalloc(L->const_cap, sizeof *L->consts);
+    L->const_hash = lvm_xcalloc(L->hash_mask + 1, sizeof *L->const_hash);
+    if (!L->consts || !L->const_hash)
+        return false;
     while (r.p < r.end) {
         uint16_t op = decode_read_op(&r);
-        if (op == OP_I32_CONST || op == OP_I64_CONST || op == OP_F32_CONST ||
-            op == OP_F64_CONST || op == OP_REF_NULL)
-            n++;
-        decode_skip_immediates(&r, decode_ops[op].imm);
+        uint64_t bits;
+        switch (op) {
+        case OP_I32_CONST:
+            bits = (uint32_t)decode_read_s32_unchecked(&r);
+            break;
+        case OP_I64_CONST:
+            bits = (uint64_t)decode_read_s64_unchecked(&r);
+            break;
+        case OP_F32_CONST: {
+            uint32_t b;
+            memcpy(&b, r.p, 4);
+            r.p += 4;
+            bits = b;
+            break;
+        }
+        case OP_F64_CONST:
+            memcpy(&bits, r.p, 8);
+            r.p += 8;
+            break;
+        case OP_REF_NULL:
+            r.p++;
+            bits = 0;
+            break;
+        default:
+            decode_skip_immediates(&r, decode_ops[op].imm);
+            continue;
+        }
+        if (!add_constant(L, bits))
+            return false;
     }
-    return n;
+    return true;
 }
+
+/* }====== */
 
 lvm_err exec_lower(const lvm_module *m, uint32_t func_index, exec_code **out)
 {
@@ -1048,24 +1149,15 @@ lvm_err exec_lower(const lvm_module *m, uint32_t func_index, exec_code **out)
     L.local_types = df->local_types;
     L.last_end = UINT32_MAX;
 
-    /* Reserve a slot per constant instruction (an upper bound: equal
-     * constants share one) so that the temporaries' slots are known
-     * before the first instruction is lowered. */
-    L.const_cap = count_constants(L.r);
-    uint32_t hsize = 4;
-    while (hsize < 2 * L.const_cap)
-        hsize *= 2;
-    L.hash_mask = hsize - 1;
-    L.const_hash = lvm_xcalloc(hsize, sizeof *L.const_hash);
-    L.consts = lvm_xcalloc(L.const_cap, sizeof *L.consts);
-    L.temp_base = L.nlocals + L.const_cap;
-    if (!L.const_hash || !L.consts)
+    if (!number_constants(&L, L.r))
         L.oom = true;
-    else
+    L.temp_base = L.nlocals + L.nconsts;
+    if (!L.oom)
         lower_body(&L, ft);
 
     exec_code *c = lvm_xcalloc(1, sizeof *c);
     free(L.const_hash);
+    free(L.const_of);
     if (L.oom || !c) {
         free(c);
         free(L.cells);
@@ -1074,7 +1166,9 @@ lvm_err exec_lower(const lvm_module *m, uint32_t func_index, exec_code **out)
         free(L.consts);
         return LVM_ERR_NO_MEMORY;
     }
-    c->consts = L.consts;
+    /* Give back the table's spare room (it grew by doubling). */
+    lvm_val *fit = realloc(L.consts, (L.nconsts ? L.nconsts : 1) * sizeof *fit);
+    c->consts = fit ? fit : L.consts;
     c->nconsts = L.nconsts;
     c->cells = L.cells;
     c->ncells = L.ncells;
