@@ -27,7 +27,10 @@
  *
  * The sandbox is wasmtime's: the guest sees no file unless a --dir gives
  * it a directory, and no environment variable unless --env or
- * --inherit-env gives it one.
+ * --inherit-env gives it one.  Nor any network: the lunatic API's
+ * tcp_connect, tcp_bind and resolve need --allow-net, --allow-listen and
+ * --allow-dns (wasi/caps.c), and every child gets at most what its parent
+ * holds.
  */
 #include <errno.h>
 #include <signal.h>
@@ -56,11 +59,21 @@ typedef struct run_options {
     long workers;               /* scheduler threads: online CPUs */
     long reductions;            /* per slice: 4000, BEAM's CONTEXT_REDS */
     long max_memory_pages;      /* per process: the module's own maximum */
+    long max_processes;         /* alive at once: LUNATIC_MAX_PROCESSES */
+    long max_queued;            /* bytes per channel: LUNATIC_MAX_QUEUED */
+    long max_total_memory;      /* bytes, all processes: physical memory */
+    long max_fds;               /* host descriptors per process: 1024 */
+    long max_total_fds;         /* all processes: 9/10 of RLIMIT_NOFILE */
     /* WASI: the arguments of --dir, --env and --tcplisten, in order (they
      * point into argv), and --inherit-env. */
     const char **dirs, **envs, **listens;
     int ndirs, nenvs, nlistens;
     bool inherit_env;
+    /* Capabilities (wasi/caps.c): the rules of --allow-net=RULE and
+     * --allow-listen, in order; a bare --allow-net; --allow-dns. */
+    const char **nets, **binds;
+    int nnets, nbinds;
+    bool net_all, dns;
 } run_options;
 
 /* Exit statuses of the command line itself (see the header comment). */
@@ -72,7 +85,9 @@ enum { EXIT_TRAP = 134, EXIT_USAGE = 2 };
  * is, and its line of --help, which is generated from the table so that it
  * cannot forget one.  Every option that takes a value takes it as
  * `--opt=VALUE` or as the next word, `--opt VALUE`; a flag refuses
- * `--flag=VALUE`.  Values are checked here, before anything runs (a
+ * `--flag=VALUE`.  The one option whose value is optional, --allow-net,
+ * takes it only as `--allow-net=RULE` (Deno's form): in `--allow-net x`
+ * the x could as well be FILE.wasm.  Values are checked here, before anything runs (a
  * --dir is opened, a --tcplisten address parsed), and a bad one is a
  * usage error (exit status 2) of one form:
  *
@@ -91,11 +106,16 @@ typedef enum {
     VAL_DIR,            /* HOST[::GUEST], HOST an existing directory */
     VAL_ENV,            /* NAME=VALUE, NAME not empty */
     VAL_LISTEN,         /* ADDR:PORT: IPv4 or [IPv6], a port 0-65535 */
+    VAL_NET,            /* [=RULE], HOST or ADDR[/BITS], then :PORTS; the
+                           value is optional, so only in the = form */
+    VAL_BIND,           /* ADDR[/BITS]:PORTS */
 } value_kind;
 
 typedef enum {
     OPT_HELP, OPT_VERSION, OPT_WORKERS, OPT_REDUCTIONS, OPT_MAX_MEMORY,
-    OPT_DIR, OPT_ENV, OPT_INHERIT_ENV, OPT_TCPLISTEN,
+    OPT_DIR, OPT_ENV, OPT_INHERIT_ENV, OPT_TCPLISTEN, OPT_ALLOW_NET, OPT_ALLOW_LISTEN,
+    OPT_ALLOW_DNS, OPT_MAX_PROCESSES, OPT_MAX_QUEUED, OPT_MAX_TOTAL_MEMORY, OPT_MAX_FDS,
+    OPT_MAX_TOTAL_FDS,
 } option_id;
 
 /* The commands an option belongs to. */
@@ -123,7 +143,25 @@ static const option options[] = {
     { OPT_REDUCTIONS, "--reductions", NULL, VAL_NUMBER, "N", 1, INT32_MAX, CMD_RUN,
       "reductions (calls and loop iterations) per time\nslice (default: 4000, as BEAM)" },
     { OPT_MAX_MEMORY, "--max-memory", NULL, VAL_NUMBER, "P", 1, 65536, CMD_RUN,
-      "linear memory limit of each process, in 64 KiB\npages (default: the module's own maximum)" },
+      "linear memory limit of each process, in 64 KiB\npages (default: the module's own maximum);\n"
+      "tables count too, 8 bytes an entry past 8192" },
+    { OPT_MAX_TOTAL_MEMORY, "--max-total-memory", NULL, VAL_NUMBER, "BYTES", 65536, 1L << 48,
+      CMD_RUN,
+      "linear memory and tables of all processes\n"
+      "together (default: the physical memory)" },
+    { OPT_MAX_FDS, "--max-fds", NULL, VAL_NUMBER, "N", 1, 1L << 20, CMD_RUN,
+      "host descriptors (files, sockets) each process\n"
+      "may hold; past it, EMFILE (default: 1024)" },
+    { OPT_MAX_TOTAL_FDS, "--max-total-fds", NULL, VAL_NUMBER, "N", 1, 1L << 30, CMD_RUN,
+      "host descriptors of all processes together;\n"
+      "past it, ENFILE (default: 9/10 of lvm's\n"
+      "RLIMIT_NOFILE, the rest kept for lvm itself)" },
+    { OPT_MAX_PROCESSES, "--max-processes", NULL, VAL_NUMBER, "N", 1, 1L << 30, CMD_RUN,
+      "processes alive at once, main included; a spawn\n"
+      "past it fails (join gives 1) (default: 1048576)" },
+    { OPT_MAX_QUEUED, "--max-queued", NULL, VAL_NUMBER, "BYTES", 1, 1L << 40, CMD_RUN,
+      "bytes of messages one channel queues; a send\n"
+      "past it waits for room (default: 67108864)" },
     { OPT_DIR, "--dir", NULL, VAL_DIR, "HOST[::GUEST]", 0, 0, CMD_RUN,
       "let the program use directory HOST, under the\n"
       "name GUEST (default: HOST as written);\n"
@@ -137,6 +175,17 @@ static const option options[] = {
       "listen on ADDR (IPv4, or [IPv6]) and PORT; the\n"
       "socket is the descriptor after the --dir ones\n"
       "(for sock_accept); repeatable" },
+    { OPT_ALLOW_NET, "--allow-net", NULL, VAL_NET, "RULE", 0, 0, CMD_RUN,
+      "let the program connect where RULE says:\n"
+      "HOST:PORTS or ADDR[/BITS]:PORTS (ADDR IPv4,\n"
+      "[IPv6] or *; PORTS N, LO-HI or *; HOST is\n"
+      "resolved once, at start); repeatable; without\n"
+      "=RULE: anywhere, and resolve names too" },
+    { OPT_ALLOW_LISTEN, "--allow-listen", NULL, VAL_BIND, "ADDR:PORTS", 0, 0, CMD_RUN,
+      "let the program listen (tcp_bind) where\n"
+      "ADDR[/BITS]:PORTS says; repeatable" },
+    { OPT_ALLOW_DNS, "--allow-dns", NULL, VAL_NONE, NULL, 0, 0, CMD_RUN,
+      "let the program resolve host names" },
     { OPT_HELP, "--help", "-h", VAL_NONE, NULL, 0, 0, CMD_RUN | CMD_VALIDATE,
       "show this help" },
     { OPT_VERSION, "--version", "-V", VAL_NONE, NULL, 0, 0, CMD_RUN | CMD_VALIDATE,
@@ -157,8 +206,9 @@ static void print_usage(FILE *f)
           "Options go before FILE.wasm; --opt=VALUE and --opt VALUE are the same.\n", f);
     for (int i = 0; i < NOPTIONS; i++) {
         const option *o = &options[i];
-        int col = fprintf(f, "  %s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "",
-                          o->name, o->value ? "=" : "", o->value ? o->value : "");
+        int col = fprintf(f, "  %s%s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "",
+                          o->name, o->kind == VAL_NET ? "[=" : o->value ? "=" : "",
+                          o->value ? o->value : "", o->kind == VAL_NET ? "]" : "");
         for (const char *h = o->help; *h;) {
             size_t n = strcspn(h, "\n");
             if (col >= HELP_COLUMN) {       /* a long name: text on the next line */
@@ -178,8 +228,9 @@ static void print_usage(FILE *f)
           "Options of validate: only --help and --version.\n"
           "\n"
           "Everything after FILE.wasm goes to the program unchanged; it sees\n"
-          "FILE.wasm as its argv[0].  It sees no files and no environment\n"
-          "variables unless the options above give it some.\n"
+          "FILE.wasm as its argv[0].  It sees no files, no environment\n"
+          "variables and no network unless the options above give it some,\n"
+          "and a process it spawns gets at most what it holds itself.\n"
           "\n"
           "Exit status: the program's own (proc_exit), 0 when _start returns,\n"
           "134 when it traps, 1 when lvm cannot load or link it, 2 for bad usage.\n", f);
@@ -284,6 +335,8 @@ static const char *expected(const option *o, char *buf, size_t cap)
     case VAL_DIR:    return "HOST[::GUEST]";
     case VAL_ENV:    return "NAME=VALUE";
     case VAL_LISTEN: return "ADDR:PORT";
+    case VAL_NET:    return "HOST:PORTS or ADDR[/BITS]:PORTS";
+    case VAL_BIND:   return "ADDR[/BITS]:PORTS";
     }
     return "?";
 }
@@ -294,6 +347,7 @@ static int take_option(const option *o, const char *name, const char *value, run
 {
     char want[64], why[1024], host[4096];
     const char *bad = NULL, *guest;
+    wasi_net_rule rule;
     long n = 0;
     switch (o->kind) {
     case VAL_NONE:
@@ -323,6 +377,14 @@ static int take_option(const option *o, const char *name, const char *value, run
     case VAL_LISTEN:
         bad = check_listen(value, why, sizeof why);
         break;
+    case VAL_NET:
+    case VAL_BIND:
+        /* A bare --allow-net has no value; a HOST is only looked at here
+         * (it is resolved when the grant is made). */
+        if (value)
+            bad = wasi_net_rule_parse(value, o->kind == VAL_NET, &rule, host, sizeof host, why,
+                                      sizeof why);
+        break;
     }
     if (bad)
         return usage_error("%s: expected %s, got '%s': %s", name, expected(o, want, sizeof want),
@@ -331,10 +393,23 @@ static int take_option(const option *o, const char *name, const char *value, run
     case OPT_WORKERS:     r->workers = n; break;
     case OPT_REDUCTIONS:  r->reductions = n; break;
     case OPT_MAX_MEMORY:  r->max_memory_pages = n; break;
+    case OPT_MAX_PROCESSES: r->max_processes = n; break;
+    case OPT_MAX_QUEUED:  r->max_queued = n; break;
+    case OPT_MAX_TOTAL_MEMORY: r->max_total_memory = n; break;
+    case OPT_MAX_FDS:     r->max_fds = n; break;
+    case OPT_MAX_TOTAL_FDS: r->max_total_fds = n; break;
     case OPT_DIR:         r->dirs[r->ndirs++] = value; break;
     case OPT_ENV:         r->envs[r->nenvs++] = value; break;
     case OPT_TCPLISTEN:   r->listens[r->nlistens++] = value; break;
     case OPT_INHERIT_ENV: r->inherit_env = true; break;
+    case OPT_ALLOW_NET:
+        if (value)
+            r->nets[r->nnets++] = value;
+        else
+            r->net_all = true;
+        break;
+    case OPT_ALLOW_LISTEN: r->binds[r->nbinds++] = value; break;
+    case OPT_ALLOW_DNS:   r->dns = true; break;
     case OPT_HELP:
     case OPT_VERSION:     break;            /* handled by parse_options */
     }
@@ -372,7 +447,7 @@ static int parse_options(unsigned cmd, const char *cmd_name, int argc, char **ar
         char want[64];
         if (o->kind == VAL_NONE && value)
             return usage_error("%s: expected no value, got '%s'", name, value);
-        if (o->kind != VAL_NONE && !value) {
+        if (o->kind != VAL_NONE && o->kind != VAL_NET && !value) {
             if (i >= argc)
                 return usage_error("%s: expected %s, got nothing", name,
                                    expected(o, want, sizeof want));
@@ -572,10 +647,48 @@ static void main_exited(lvm_process *p)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* The main process's network grants, from --allow-net, --allow-listen
+ * and --allow-dns.  A bare --allow-net is the rule *:* and DNS.  The
+ * rules were checked when parsed; what can still fail is a HOST that does
+ * not resolve (exit 1, as for any option the OS refuses at start). */
+static bool grant_network(wasi_caps *c, const run_options *o)
+{
+    char why[512];
+    if (o->net_all || o->dns)
+        wasi_caps_allow_dns(c);
+    if (o->net_all && wasi_caps_add_text(c, WASI_NET_CONNECT, "*:*", why, sizeof why) != 0) {
+        fprintf(stderr, "lvm: --allow-net: %s\n", why);
+        return false;
+    }
+    for (int i = 0; i < o->nnets; i++) {
+        if (wasi_caps_add_text(c, WASI_NET_CONNECT, o->nets[i], why, sizeof why) != 0) {
+            fprintf(stderr, "lvm: --allow-net: cannot grant '%s': %s\n", o->nets[i], why);
+            return false;
+        }
+    }
+    for (int i = 0; i < o->nbinds; i++) {
+        if (wasi_caps_add_text(c, WASI_NET_LISTEN, o->binds[i], why, sizeof why) != 0) {
+            fprintf(stderr, "lvm: --allow-listen: cannot grant '%s': %s\n", o->binds[i], why);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The main process's WASI context: arguments, the environment (lvm's own
  * with --inherit-env, then each --env, a later NAME replacing an earlier
  * one as a shell's would), the --dir preopens, then the --tcplisten
  * sockets.  Reports problems itself and returns NULL. */
+/* After a preopen failed: which descriptor budget refused it, if one did. */
+static const char *fd_limit_hint(const wasi_ctx *ctx)
+{
+    switch (wasi_ctx_fd_refused(ctx)) {
+    case EMFILE: return " (over the --max-fds budget of each process)";
+    case ENFILE: return " (over --max-total-fds)";
+    default:     return "";
+    }
+}
+
 static wasi_ctx *make_wasi(int guest_argc, char **guest_argv, const run_options *o)
 {
     extern char **environ;
@@ -614,19 +727,21 @@ static wasi_ctx *make_wasi(int guest_argc, char **guest_argv, const run_options 
         const char *why = split_dir(o->dirs[i], host, sizeof host, &guest);
         int err = why ? EINVAL : wasi_ctx_preopen_dir(ctx, host, guest);
         if (err) {
-            fprintf(stderr, "lvm: --dir: cannot preopen '%s': %s\n", o->dirs[i],
-                    why ? why : strerror(err));
+            fprintf(stderr, "lvm: --dir: cannot preopen '%s': %s%s\n", o->dirs[i],
+                    why ? why : strerror(err), fd_limit_hint(ctx));
             goto fail;
         }
     }
     for (int i = 0; i < o->nlistens; i++) {
         int err = wasi_ctx_listen_tcp(ctx, o->listens[i]);
         if (err) {
-            fprintf(stderr, "lvm: --tcplisten: cannot listen on '%s': %s\n", o->listens[i],
-                    strerror(err));
+            fprintf(stderr, "lvm: --tcplisten: cannot listen on '%s': %s%s\n", o->listens[i],
+                    strerror(err), fd_limit_hint(ctx));
             goto fail;
         }
     }
+    if (!grant_network(wasi_ctx_caps(ctx), o))
+        goto fail;
     return ctx;
 fail:
     wasi_ctx_free(ctx);
@@ -640,6 +755,9 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
                       const run_options *o)
 {
     int status = EXIT_FAILURE;
+    if (o->max_total_memory)
+        lvm_set_total_memory_limit((uint64_t)o->max_total_memory);
+    wasi_set_fd_limits((uint32_t)o->max_fds, (uint64_t)o->max_total_fds);
     wasi_ctx *ctx = make_wasi(guest_argc, guest_argv, o);
     if (!ctx)
         return EXIT_FAILURE;
@@ -665,6 +783,8 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
         .sched = sched, .module = m, .linker = l, .wasi = ctx,
         .thread = &tc, .memory_limit_pages = (uint32_t)o->max_memory_pages,
         .memory_limit_option = "--max-memory",
+        .max_processes = (uint32_t)o->max_processes, .max_processes_option = "--max-processes",
+        .max_queued_bytes = (size_t)o->max_queued, .max_queued_option = "--max-queued",
     };
     rt = lunatic_define(&lc, host, l);
     if (!rt) {
@@ -706,6 +826,11 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
                 o->max_memory_pages);
         goto out;
     }
+    if (!p && diag.err == LVM_ERR_TOTAL_MEMORY_LIMIT) {
+        fprintf(stderr, "lvm: %s: %s (%s --max-total-memory)\n", path, diag.message,
+                o->max_total_memory ? "set by" : "the physical memory: raise it with");
+        goto out;
+    }
     if (!p) {
         /* It would have been process 1: the first one spawned. */
         status = failure_status(path, 1, diag.err, &diag, "", ctx);
@@ -729,6 +854,20 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
         fprintf(stderr, "lvm: process %llu: memory.grow to %u pages failed: over the limit "
                 "set by --max-memory %ld\n", (unsigned long long)p->id,
                 lvm_memory_refused(mem), o->max_memory_pages);
+    else if (status != EXIT_SUCCESS && mem && lvm_memory_refused_total(mem))
+        fprintf(stderr, "lvm: process %llu: memory.grow to %u pages failed: all processes "
+                "together would pass --max-total-memory %llu\n", (unsigned long long)p->id,
+                lvm_memory_refused_total(mem), (unsigned long long)lvm_total_memory_limit());
+    /* Likewise for a descriptor a budget refused (the guest saw EMFILE or
+     * ENFILE): never "out of host memory". */
+    int fds_refused = wasi_ctx_fd_refused(ctx);
+    if (status != EXIT_SUCCESS && fds_refused == EMFILE)
+        fprintf(stderr, "lvm: process %llu: a new descriptor failed: it held the %u that "
+                "--max-fds allows\n", (unsigned long long)p->id, wasi_fd_limit());
+    else if (status != EXIT_SUCCESS && fds_refused == ENFILE)
+        fprintf(stderr, "lvm: process %llu: a new descriptor failed: all processes together "
+                "held the %llu that --max-total-fds allows\n", (unsigned long long)p->id,
+                (unsigned long long)wasi_fd_total_limit());
 
 out:
     /* Everything is freed even on the way out, so that leak checkers
@@ -755,12 +894,13 @@ static int run_with_options(int argc, char **argv, run_options *o);
 static int cmd_run(int argc, char **argv)
 {
     /* Each list can hold at most one entry per word of argv. */
-    const char **lists = calloc(3 * (size_t)argc + 3, sizeof *lists);
+    const char **lists = calloc(5 * (size_t)argc + 5, sizeof *lists);
     if (!lists) {
         fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
         return EXIT_FAILURE;
     }
-    run_options o = { .dirs = lists, .envs = lists + argc + 1, .listens = lists + 2 * argc + 2 };
+    run_options o = { .dirs = lists, .envs = lists + argc + 1, .listens = lists + 2 * argc + 2,
+                      .nets = lists + 3 * argc + 3, .binds = lists + 4 * argc + 4 };
     int status = run_with_options(argc, argv, &o);
     free(lists);
     return status;

@@ -256,14 +256,12 @@ static lvm_err grow_kinds(decode_ctx *c, uint32_t need)
 {
     if (need <= c->st.capkinds)
         return LVM_OK;
-    uint32_t cap = c->st.capkinds ? c->st.capkinds : 64;
-    while (cap < need)
-        cap *= 2;
-    uint8_t *k = realloc(c->st.kinds, cap);
+    size_t cap = lvm_grow_cap(c->st.capkinds, need, 64, 1, UINT32_MAX);
+    uint8_t *k = cap ? realloc(c->st.kinds, cap) : NULL;
     if (!k)
         return decode_fail(&c->r, LVM_ERR_NO_MEMORY, c->r.p, " (block nesting)");
     c->st.kinds = k;
-    c->st.capkinds = cap;
+    c->st.capkinds = (uint32_t)cap;
     return LVM_OK;
 }
 

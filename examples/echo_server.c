@@ -1,8 +1,9 @@
 /*
  * echo_server.c - a TCP echo server with one process per connection.
  *
- *   build/lvm run examples/echo_server.wasm [PORT [CONNECTIONS]]
+ *   build/lvm run --allow-listen=127.0.0.1:PORT examples/echo_server.wasm [PORT [CONNECTIONS]]
  *
+ * (lvm grants no network by default: --allow-listen lets it bind there.)
  * listens on 127.0.0.1:PORT (default 7000) and answers every connection
  * with what it sends, until the peer closes.  With CONNECTIONS it serves
  * that many connections, waits for their processes and exits; without, it

@@ -24,8 +24,9 @@
  * Green processes.  The interpreter never recurses on the C stack for a wasm
  * call: frames live in lvm_thread, and its whole state is {pc, fp, inst, fn}
  * plus the frame array.  A spent reduction budget (charged at calls and loop
- * back-edges) saves that state and returns LVM_ERR_YIELD, so a scheduler can
- * resume the thread later on any worker.
+ * back-edges, and in proportion to their size by the bulk memory and table
+ * instructions) saves that state and returns LVM_ERR_YIELD, so a scheduler
+ * can resume the thread later on any worker.
  */
 #ifndef LVM_EXEC_H
 #define LVM_EXEC_H
@@ -68,6 +69,11 @@ const char *exec_op_name(enum exec_op op);
 
 #define EXEC_BACKTRACE_MAX 64
 
+/* The bulk instructions (memory.fill, table.copy...) cost one reduction
+ * per 1 << EXEC_BULK_SHIFT bytes, a table element counting as 8 (see
+ * interp.c). */
+#define EXEC_BULK_SHIFT 6
+
 typedef struct exec_frame {
     const uint32_t *ret_pc;     /* where the caller continues */
     size_t fp_off;              /* caller's frame, as an offset into the
@@ -90,6 +96,13 @@ struct lvm_thread {
     lvm_instance *inst;
     lvm_func *fn;
     uint32_t exit_cells[2];     /* the entry frame's return address: EXIT */
+    /* A bulk instruction (memory.fill, table.copy...) that the budget cut
+     * short: the pc it stands at and how many bytes or elements of it are
+     * done.  The yield leaves pc on it, so the first thing a resumed slice
+     * does is re-run it, and it goes on from bulk_done (interp.c says
+     * why the progress is kept here and not in its operand slots). */
+    const uint32_t *bulk_pc;
+    uint64_t bulk_done;
     /* The last trap's backtrace, innermost first; allocated at the first
      * trap, so a thread that never traps does not pay for it. */
     lvm_func **bt;

@@ -120,18 +120,16 @@ typedef struct lower {
 
 static void grow_cells(lower *L, uint32_t n)
 {
-    if (L->ncells + n <= L->cap)
+    if ((size_t)L->ncells + n <= L->cap)
         return;
-    uint32_t cap = L->cap ? L->cap * 2 : 256;
-    while (cap < L->ncells + n)
-        cap *= 2;
-    uint32_t *c = realloc(L->cells, (size_t)cap * sizeof *c);
+    size_t cap = lvm_grow_cap(L->cap, (size_t)L->ncells + n, 256, sizeof *L->cells, UINT32_MAX);
+    uint32_t *c = cap ? realloc(L->cells, cap * sizeof *c) : NULL;
     if (!c) {
         L->oom = true;
         return;
     }
     L->cells = c;
-    L->cap = cap;
+    L->cap = (uint32_t)cap;
 }
 
 static void emit(lower *L, uint32_t v)
@@ -192,15 +190,15 @@ static uint32_t home(const lower *L, uint32_t height) { return L->temp_base + he
 static ventry *push(lower *L, uint8_t kind, uint8_t type)
 {
     if (L->h == L->vcap) {
-        uint32_t cap = L->vcap ? L->vcap * 2 : 64;
-        ventry *v = realloc(L->vs, (size_t)cap * sizeof *v);
+        size_t cap = lvm_grow_cap(L->vcap, (size_t)L->h + 1, 64, sizeof *L->vs, UINT32_MAX);
+        ventry *v = cap ? realloc(L->vs, cap * sizeof *v) : NULL;
         if (!v) {
             L->oom = true;
             static ventry sink;
             return &sink;
         }
         L->vs = v;
-        L->vcap = cap;
+        L->vcap = (uint32_t)cap;
     }
     ventry *e = &L->vs[L->h++];
     if (L->h > L->max_h)
@@ -357,15 +355,15 @@ static ctrl *push_ctrl(lower *L, uint8_t kind, uint32_t np, const uint8_t *param
                        uint32_t nr, const uint8_t *results)
 {
     if (L->ncs == L->ccap) {
-        uint32_t cap = L->ccap ? L->ccap * 2 : 16;
-        ctrl *c = realloc(L->cs, (size_t)cap * sizeof *c);
+        size_t cap = lvm_grow_cap(L->ccap, (size_t)L->ncs + 1, 16, sizeof *L->cs, UINT32_MAX);
+        ctrl *c = cap ? realloc(L->cs, cap * sizeof *c) : NULL;
         if (!c) {
             L->oom = true;
             static ctrl sink;
             return &sink;
         }
         L->cs = c;
-        L->ccap = cap;
+        L->ccap = (uint32_t)cap;
     }
     ctrl *c = &L->cs[L->ncs++];
     memset(c, 0, sizeof *c);
@@ -1035,12 +1033,13 @@ static uint32_t *const_bucket(lower *L, uint64_t bits)
 static bool add_constant(lower *L, uint64_t bits)
 {
     if (L->nconst_ops == L->const_ops_cap) {
-        uint32_t cap = L->const_ops_cap ? L->const_ops_cap * 2 : 64;
-        uint32_t *o = cap > L->const_ops_cap ? realloc(L->const_of, (size_t)cap * sizeof *o) : NULL;
+        size_t cap = lvm_grow_cap(L->const_ops_cap, (size_t)L->nconst_ops + 1, 64, sizeof *L->const_of,
+                                  UINT32_MAX);
+        uint32_t *o = cap ? realloc(L->const_of, cap * sizeof *o) : NULL;
         if (!o)
             return false;
         L->const_of = o;
-        L->const_ops_cap = cap;
+        L->const_ops_cap = (uint32_t)cap;
     }
     uint32_t *b = const_bucket(L, bits);
     if (*b != 0) {
@@ -1048,12 +1047,13 @@ static bool add_constant(lower *L, uint64_t bits)
         return true;
     }
     if (L->nconsts == L->const_cap) {
-        uint32_t cap = L->const_cap * 2;
-        lvm_val *c = realloc(L->consts, (size_t)cap * sizeof *c);
+        size_t cap = lvm_grow_cap(L->const_cap, (size_t)L->nconsts + 1, 16, sizeof *L->consts,
+                                  UINT32_MAX);
+        lvm_val *c = cap ? realloc(L->consts, cap * sizeof *c) : NULL;
         if (!c)
             return false;
         L->consts = c;
-        L->const_cap = cap;
+        L->const_cap = (uint32_t)cap;
     }
     if (2 * (L->nconsts + 1) > L->hash_mask + 1) {
         uint32_t size = 2 * (L->hash_mask + 1);

@@ -87,6 +87,7 @@ lvm_err exec_enter(lvm_thread *t, lvm_func *f, const lvm_val *args)
     fr->inst = f->inst;
     fr->fn = NULL;
     t->depth = 1;
+    t->bulk_pc = NULL;              /* no bulk instruction half done */
     memset(t->stack + code->nparams, 0, (code->nlocals - code->nparams) * sizeof(lvm_val));
     if (code->nconsts)
         memcpy(t->stack + code->nlocals, code->consts, code->nconsts * sizeof(lvm_val));

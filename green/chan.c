@@ -13,12 +13,29 @@
  * counted by the owner (green_chan_add/drop_*); the channel's memory is
  * freed when both counts reach zero.
  *
+ * Limits and garbage (the hooks of green_chan_set_hooks).  A channel may
+ * cap the bytes it queues: a send past the cap returns GREEN_CHAN_FULL
+ * and parks the sender as a full bounded channel does (back-pressure),
+ * except that a message always fits into an empty queue, so one larger
+ * than the cap is delayed, never refused forever.  And the owner may
+ * count, per item, the receiver handles of this same channel that the
+ * item carries (lunatic moves channel ends inside messages): when every
+ * receiver handle left is inside the queue (or none is left), nobody can
+ * ever receive what is queued, so the queue is drained and its items
+ * freed at once - which drops those receivers, and so frees the channel
+ * once its senders are gone too.  Without that, a channel whose receiver
+ * travels in its own queue kept itself alive forever.  What the rule
+ * does not see is a cycle through two channels (each one's receiver in
+ * the other's queue): that needs a collector over all channels, which
+ * would have to stop every process that moves ends; rejected for now.
+ *
  * One mutex per channel.  Rejected: a lock-free MPSC queue.  lunatic's
  * channels are MPMC (receivers can be moved to other processes), and an
  * uncontended mutex costs ~20 ns here, small beside the ~500 ns a message
  * round trip costs in Go or Erlang on this machine (design notes).
  */
 #include "chan.h"
+#include "../io/io.h"           /* io_grow_cap */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -31,8 +48,14 @@ struct green_chan {
     size_t bound;               /* 0: unbounded */
     long senders, receivers;    /* live handles */
     green_waitq recv_waiters;   /* waiting for an item */
-    green_waitq send_waiters;   /* waiting for room (bounded only) */
+    green_waitq send_waiters;   /* waiting for room (bounded, or bytes) */
     void (*free_item)(void *);
+    /* green_chan_set_hooks: */
+    size_t (*item_size)(const void *item);
+    size_t (*item_receivers)(const void *item, const green_chan *c);
+    size_t max_bytes;           /* 0: no limit */
+    size_t bytes;               /* item_size of what is queued */
+    long queued_receivers;      /* receiver handles inside the queue */
 };
 
 green_chan *green_chan_new(size_t bound, void (*free_item)(void *))
@@ -72,6 +95,41 @@ static void chan_free(green_chan *c)
     free(c);
 }
 
+void green_chan_set_hooks(green_chan *c, size_t max_bytes, size_t (*item_size)(const void *),
+                          size_t (*item_receivers)(const void *, const green_chan *))
+{
+    pthread_mutex_lock(&c->lock);
+    c->max_bytes = max_bytes;
+    c->item_size = item_size;
+    c->item_receivers = item_receivers;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Called with c->lock held, and unlocks it.  If no receiver handle is
+ * left outside the queue, nothing queued can ever be received: take the
+ * items out and free them (after unlocking: freeing an item may drop
+ * handles of this channel, and so free it - c is not touched after). */
+static void unlock_and_collect(green_chan *c)
+{
+    if (c->len == 0 || c->receivers > c->queued_receivers) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    void **buf = c->buf;
+    size_t cap = c->cap, head = c->head, len = c->len;
+    c->buf = NULL;              /* receivers only go down from here: */
+    c->cap = c->head = c->len = 0;  /* nothing is queued again */
+    c->bytes = 0;
+    c->queued_receivers = 0;
+    green_waitq_wake_all(&c->send_waiters);
+    void (*free_item)(void *) = c->free_item;
+    pthread_mutex_unlock(&c->lock);
+    for (size_t i = 0; i < len; i++)
+        if (free_item)
+            free_item(buf[(head + i) % cap]);
+    free(buf);
+}
+
 /* Adjust a handle count; frees the channel when both reach zero. */
 static void handles(green_chan *c, long dsend, long drecv)
 {
@@ -84,9 +142,14 @@ static void handles(green_chan *c, long dsend, long drecv)
         green_waitq_wake_all(&c->recv_waiters);
     if (drecv < 0 && c->receivers == 0)
         green_waitq_wake_all(&c->send_waiters);
-    pthread_mutex_unlock(&c->lock);
-    if (gone)
+    if (gone) {
+        pthread_mutex_unlock(&c->lock);
         chan_free(c);
+    } else if (drecv < 0) {
+        unlock_and_collect(c);
+    } else {
+        pthread_mutex_unlock(&c->lock);
+    }
 }
 
 void green_chan_add_sender(green_chan *c) { handles(c, 1, 0); }
@@ -96,8 +159,8 @@ void green_chan_drop_receiver(green_chan *c) { handles(c, 0, -1); }
 
 static bool grow(green_chan *c)
 {
-    size_t cap = c->cap * 2;
-    void **buf = malloc(cap * sizeof *buf);
+    size_t cap = io_grow_cap(c->cap, c->len + 1, 8, sizeof *c->buf, SIZE_MAX);
+    void **buf = cap ? malloc(cap * sizeof *buf) : NULL;
     if (!buf)
         return false;
     for (size_t i = 0; i < c->len; i++)
@@ -122,14 +185,26 @@ int green_chan_send(green_chan *c, green_proc *self, void *item)
         pthread_mutex_unlock(&c->lock);
         return GREEN_CHAN_BLOCKED;
     }
+    size_t size = c->item_size ? c->item_size(item) : 0;
+    if (c->max_bytes && c->len > 0 && (c->bytes >= c->max_bytes || size > c->max_bytes - c->bytes)) {
+        if (self)
+            green_waitq_push(&c->send_waiters, self);
+        pthread_mutex_unlock(&c->lock);
+        return GREEN_CHAN_FULL;
+    }
     if (c->len == c->cap && !grow(c)) {
         pthread_mutex_unlock(&c->lock);
         return -ENOMEM;
     }
     c->buf[(c->head + c->len) % c->cap] = item;
     c->len++;
+    c->bytes += size;           /* fits: checked above, or the queue was empty */
+    if (c->item_receivers)
+        c->queued_receivers += (long)c->item_receivers(item, c);
     green_proc *r = green_waitq_pop(&c->recv_waiters);
-    pthread_mutex_unlock(&c->lock);
+    /* The item may carry the last receiver held outside (its holder
+     * serialized it, then closed its own). */
+    unlock_and_collect(c);
     if (r)
         green_wake(r);
     return GREEN_CHAN_OK;
@@ -151,11 +226,22 @@ int green_chan_recv(green_chan *c, green_proc *self, void **item_out)
     *item_out = c->buf[c->head];
     c->head = (c->head + 1) % c->cap;
     c->len--;
-    green_proc *s = c->bound ? green_waitq_pop(&c->send_waiters) : NULL;
+    c->bytes -= c->item_size ? c->item_size(*item_out) : 0;
+    if (c->item_receivers)
+        c->queued_receivers -= (long)c->item_receivers(*item_out, c);
+    green_proc *s = c->bound || c->max_bytes ? green_waitq_pop(&c->send_waiters) : NULL;
     pthread_mutex_unlock(&c->lock);
     if (s)
         green_wake(s);
     return GREEN_CHAN_OK;
+}
+
+size_t green_chan_bytes(green_chan *c)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->bytes;
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }
 
 size_t green_chan_len(green_chan *c)

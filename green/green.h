@@ -110,6 +110,11 @@ int green_sched_start(green_sched *s);
  * every process ends through its own run function and is freed by the
  * usual references, never behind its owner's back. */
 void green_sched_stop(green_sched *s);
+/* True once green_sched_stop has begun: from then on a process spawned is
+ * cancelled at once (it exits at its first slice, before running), so
+ * stopping ends in bounded time even while processes spawn in a loop.
+ * Spawners may check it to refuse early (lunatic does: a failed child). */
+bool green_sched_stopping(const green_sched *s);
 void green_sched_free(green_sched *s);
 int green_sched_workers(const green_sched *s);
 /* Number of processes spawned and not yet exited. */
@@ -174,5 +179,97 @@ green_proc *green_waitq_pop(green_waitq *q);
 void green_unwait(green_proc *p);
 /* Wake every process on q (caller holds q->lock). */
 void green_waitq_wake_all(green_waitq *q);
+
+/* {====== the blocking-work pool (pool.c)
+ *
+ * Work that may block in the kernel however ready its fd looks (fsync, a
+ * getaddrinfo, an open of a device) must not run on a worker: it runs as
+ * a job on a small pool of plain threads while only the process that
+ * asked for it parks, as libuv runs its file system calls.  A job is a
+ * function and its state, embedded by the caller in a struct of its own:
+ *
+ *   j = my_job_new(...); green_job_init(&j->job, work, free);
+ *   if (!green_pool_submit(pool, &owner, &j->job, self)) ... (not taken)
+ *   return GREEN_BLOCK; ... when woken: green_job_done(&j->job)?
+ *   then read the answer and green_job_release(&j->job).
+ *
+ * The pool and the submitter each hold a reference; the last to let go
+ * calls `free`.  The pool never holds a reference to the waiting process:
+ * green_job_release clears the job's waiter under the pool's lock, so a
+ * process that is cancelled while its job runs (it releases the job as it
+ * ends) is never woken after it is gone, and a job nobody waits for any
+ * more is skipped if it has not started (`work` not called).
+ *
+ * Fairness: each job belongs to an owner (a process, or whatever the
+ * caller counts as one).  At most `per_owner` jobs of one owner are in the
+ * shared queue or running; the owner's other jobs wait in the owner, and
+ * enter the queue one by one as its earlier ones finish.  So one process
+ * that submits 500 slow lookups delays the others by at most per_owner
+ * jobs, not 500.  An owner must be dropped (green_pool_owner_drop) before
+ * its memory goes: its waiting jobs end unrun, its running ones forget it.
+ *
+ * Threads start on demand up to `threads` and are detached: a pool that is
+ * freed while a thread is stuck in a call (a dead DNS server) does not
+ * wait for it; the last thread out frees the pool's memory.
+ * Thread-safety: every function may be called from any thread. */
+
+typedef struct green_pool green_pool;
+typedef struct green_job green_job;
+
+typedef struct green_pool_owner {
+    /* Under the pool's lock: */
+    green_job *wait_head, *wait_tail;   /* over per_owner: not queued yet */
+    green_job *inflight;                /* queued or running (list) */
+    uint32_t ninflight;
+} green_pool_owner;
+
+struct green_job {
+    void (*work)(green_job *j);         /* on a pool thread */
+    void (*free)(green_job *j);         /* when both sides have let go;
+                                           under the pool's lock: it must
+                                           not call the pool */
+    /* The pool's, under its lock: */
+    green_pool *pool;
+    green_pool_owner *owner;
+    green_job *next;                    /* the queue or the owner's list */
+    green_job *owner_next;              /* the owner's in-flight list */
+    green_proc *waiter;
+    int refs;
+    bool done, ran;
+};
+
+/* A pool of at most `threads` threads (>= 1), at most per_owner (>= 1)
+ * jobs of one owner in flight. */
+green_pool *green_pool_new(int threads, int per_owner);
+/* Stop: jobs not started end unrun (their waiters are woken), idle threads
+ * end, a busy one ends after its job; returns at once.  Call it after the
+ * owners are dropped; the jobs' submitters may still release them. */
+void green_pool_free(green_pool *pool);
+/* The pool of the whole OS process (GREEN_POOL_THREADS threads, at most
+ * GREEN_POOL_PER_OWNER jobs per owner), made on first use and stopped at
+ * exit.  NULL if it cannot be made. */
+green_pool *green_pool_default(void);
+#define GREEN_POOL_THREADS 4
+#define GREEN_POOL_PER_OWNER 2
+
+void green_job_init(green_job *j, void (*work)(green_job *), void (*free_fn)(green_job *));
+/* Queue j for owner o (NULL: no per-owner limit), to wake `waiter` (may be
+ * NULL) when it is done.  True: the pool holds a reference now.  False:
+ * the pool is stopping or has no thread; j is untouched (release it). */
+bool green_pool_submit(green_pool *pool, green_pool_owner *o, green_job *j, green_proc *waiter);
+/* Has j finished (or ended unrun)?  Its results may be read once true. */
+bool green_job_done(green_job *j);
+/* Did `work` run (false: skipped, because the pool stopped or the owner
+ * was dropped first)?  Meaningful once green_job_done. */
+bool green_job_ran(green_job *j);
+/* The submitter lets go of j: it is no longer waited for. */
+void green_job_release(green_job *j);
+
+void green_pool_owner_init(green_pool_owner *o);
+/* The owner goes away: its jobs still waiting in it end unrun, the others
+ * stop counting against it.  The owner may then be freed or reused. */
+void green_pool_owner_drop(green_pool *pool, green_pool_owner *o);
+
+/* }====== */
 
 #endif

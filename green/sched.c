@@ -131,9 +131,14 @@ struct green_sched {
     green_proc *inject_head, *inject_tail;
     _Atomic long inject_len;
     /* green_sched_wait_all */
-    pthread_mutex_t live_lock;  /* guards `all` too */
+    pthread_mutex_t live_lock;  /* guards `all` and `stopping` too */
     pthread_cond_t live_cond;
     green_proc *all;            /* live processes (spawned, not exited) */
+    /* green_sched_stop has begun: a process spawned from now on is
+     * cancelled before it runs.  Set under live_lock, and read there by
+     * green_spawn, so a process either is on `all` when stop cancels the
+     * list or sees the flag: none slips between the two. */
+    _Atomic bool stopping;
     _Atomic(fdslot *) fdslots[FD_CHUNKS];
 };
 
@@ -523,12 +528,25 @@ void green_sched_wait_all(green_sched *s)
     pthread_mutex_unlock(&s->live_lock);
 }
 
+bool green_sched_stopping(const green_sched *s)
+{
+    return atomic_load_explicit(&s->stopping, memory_order_relaxed);
+}
+
 void green_sched_stop(green_sched *s)
 {
-    /* Cancel what is still alive and let it run to its end.  A process may
-     * spawn while it ends, hence the loop; started is false for a
+    /* Cancel what is still alive and let it run to its end.  A process
+     * that is cancelled in the middle of its slice may still spawn before
+     * the slice ends: such a child is born cancelled (green_spawn reads
+     * `stopping`), so it exits at its first slice without running, and
+     * the wait below ends once every process has run one more slice at
+     * most - however fast they spawn.  The loop only re-cancels, in case a
+     * process spawned between two passes; started is false for a
      * scheduler whose workers never started (nothing could run). */
     bool started = s->nworkers > 0 && s->workers[0].thread;
+    pthread_mutex_lock(&s->live_lock);
+    atomic_store(&s->stopping, true);
+    pthread_mutex_unlock(&s->live_lock);
     while (started) {
         pthread_mutex_lock(&s->live_lock);
         for (green_proc *p = s->all; p; p = p->live_next)
@@ -622,6 +640,8 @@ void green_spawn(green_sched *s, green_proc *p, green_run_fn run_fn, green_free_
     pthread_mutex_init(&p->join_lock, NULL);
     green_waitq_init(&p->joiners, &p->join_lock);
     pthread_mutex_lock(&s->live_lock);
+    if (atomic_load_explicit(&s->stopping, memory_order_relaxed))
+        atomic_store(&p->cancelled, true);      /* see green_sched_stop */
     p->live_prev = NULL;
     p->live_next = s->all;
     if (s->all)
@@ -732,12 +752,12 @@ static bool waiters_add(fdwaiters *q, green_proc *p)
     if (present)
         return true;
     if (q->n == q->cap) {
-        uint32_t cap = q->cap ? 2 * q->cap : 2;
-        green_proc **v = realloc(q->procs, cap * sizeof *v);
+        size_t cap = io_grow_cap(q->cap, (size_t)q->n + 1, 2, sizeof *q->procs, UINT32_MAX);
+        green_proc **v = cap ? realloc(q->procs, cap * sizeof *v) : NULL;
         if (!v)
             return false;
         q->procs = v;
-        q->cap = cap;
+        q->cap = (uint32_t)cap;
     }
     green_retain(p);
     q->procs[q->n++] = p;

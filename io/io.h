@@ -40,6 +40,36 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* {====== checked growth
+ *
+ * The one computation every growable array of green/ and io/ makes (the
+ * channels' rings, the fd waiter lists): the next capacity, doubling from `cap` (from `first`
+ * when 0), at least `need`, never more than `max` entries and never a
+ * byte size that overflows size_t.  Returns 0 when no such capacity
+ * exists - the caller fails as out of memory, never wrapping to a small
+ * size, and never calling realloc(p, 0), which frees p.  It is here,
+ * in the folder that green/ may include and that includes only libc, so
+ * that green/ and io/ share it.  decoder/, exec/, vm/ and wasi/ use
+ * lvm_grow_cap (vm/base.h), the same computation on their side of the
+ * dependency rule (decoder/ and exec/ must not include io/).
+ * Rejected: a copy of the doubling in each file, which is how the u32
+ * capacity of the lunatic tables once wrapped to 0. */
+static inline size_t io_grow_cap(size_t cap, size_t need, size_t first, size_t size, size_t max)
+{
+    if (size == 0)
+        return 0;
+    if (max > SIZE_MAX / size)
+        max = SIZE_MAX / size;
+    if (need > max)
+        return 0;
+    size_t c = cap ? cap : first ? first : 1;
+    while (c < need)
+        c = c > max / 2 ? max : 2 * c;
+    return c > max ? max : c;
+}
+
+/* }====== */
+
 /* {====== Reactor */
 
 /* Readiness bits.  IO_READ and IO_WRITE are both interest (what a waiter

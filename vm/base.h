@@ -50,6 +50,16 @@ lvm_err lvm_diag_set(lvm_diag *d, lvm_err err, size_t offset, const char *fmt, .
  * turn that into LVM_ERR_NO_MEMORY.  xcalloc also checks n*size overflow. */
 void *lvm_xcalloc(size_t n, size_t size);
 
+/* The next capacity of a growable array of `size`-byte entries that must
+ * hold `need`: doubling from `cap` (from `first` when 0), at most `max`
+ * entries, and never a byte size past SIZE_MAX.  0 when there is none:
+ * the caller fails as out of memory, never wraps (a u32 capacity doubled
+ * past 2^31 is 0) and never calls realloc(p, 0), which frees p.  Every
+ * growth of decoder/, exec/, vm/ and wasi/ goes through it; green/ and
+ * io/, which must not include vm/, have io_grow_cap (io/io.h), the same
+ * computation on their side of the dependency rule. */
+size_t lvm_grow_cap(size_t cap, size_t need, size_t first, size_t size, size_t max);
+
 /* Whether [s, s+n) is well-formed UTF-8: wasm names (decoder) and the
  * string arguments of host functions (wasi) must be. */
 bool lvm_utf8_valid(const uint8_t *s, size_t n);

@@ -391,6 +391,19 @@ static lvm_err alloc_arrays(lvm_instance *inst)
     return LVM_OK;
 }
 
+/* A table or memory of `bytes` that could not be made although the
+ * store's limit allowed it: the total of all stores, or the host. */
+static lvm_err total_refused(uint64_t bytes, const char *what, uint32_t i, lvm_diag *diag)
+{
+    uint64_t used = lvm_total_memory_used(), limit = lvm_total_memory_limit();
+    if (bytes > limit || used > limit - bytes)
+        return lvm_diag_set(diag, LVM_ERR_TOTAL_MEMORY_LIMIT, LVM_NO_OFFSET,
+                            ": %s %u needs %llu bytes, all processes hold %llu of %llu", what, i,
+                            (unsigned long long)bytes, (unsigned long long)used,
+                            (unsigned long long)limit);
+    return LVM_ERR_NO_MEMORY;
+}
+
 static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *diag)
 {
     const lvm_module *m = inst->module;
@@ -406,12 +419,20 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
         };
         inst->funcs[i] = f;
     }
+    /* Tables and memories count against the store's limit and the total
+     * of all stores (store.c): say which one refused. */
     for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
         const decode_table *t = &m->tables[i];
+        uint64_t bytes = (uint64_t)t->limits.min * sizeof(lvm_val);
+        if (!vm_tables_fit(s, s->memory_limit_pages, bytes))
+            return lvm_diag_set(diag, LVM_ERR_MEMORY_LIMIT, LVM_NO_OFFSET,
+                                ": table %u needs %llu bytes (%u entries): with the memory "
+                                "and the other tables, over the limit of %u pages", i,
+                                (unsigned long long)bytes, t->limits.min, s->memory_limit_pages);
         inst->tables[i] = lvm_table_new(s, t->elemtype, t->limits.min, t->limits.max,
                                         t->limits.has_max);
         if (!inst->tables[i])
-            return LVM_ERR_NO_MEMORY;
+            return total_refused(bytes, "table", i, diag);
     }
     for (uint32_t i = m->nimported_memories; i < m->nmemories; i++) {
         const decode_limits *l = &m->memories[i];
@@ -420,8 +441,13 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
                                 ": memory %u needs %u pages, the limit is %u", i, l->min,
                                 s->memory_limit_pages);
         inst->memories[i] = lvm_memory_new(s, l->min, l->max, l->has_max);
-        if (!inst->memories[i])
-            return LVM_ERR_NO_MEMORY;
+        if (!inst->memories[i]) {
+            if (!vm_memory_fits(s, s->memory_limit_pages, (uint64_t)l->min * LVM_PAGE_SIZE))
+                return lvm_diag_set(diag, LVM_ERR_MEMORY_LIMIT, LVM_NO_OFFSET,
+                                    ": memory %u needs %u pages, over the limit of %u with "
+                                    "the tables", i, l->min, s->memory_limit_pages);
+            return total_refused((uint64_t)l->min * LVM_PAGE_SIZE, "memory", i, diag);
+        }
     }
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
         const decode_global *g = &m->globals[i];

@@ -126,7 +126,11 @@ void lvm_store_free(lvm_store *s);
 /* Cap every memory created in s from now on at `pages` (0 is a cap too: no
  * pages at all): instantiating a memory whose minimum exceeds it fails
  * with LVM_ERR_MEMORY_LIMIT, and memory.grow past it returns -1 (see
- * lvm_memory_refused).  lvm's per-process memory limit.  A
+ * lvm_memory_refused).  lvm's per-process memory limit.  Table elements
+ * count too, at 8 bytes each, beyond the first 64 KiB of them in the store
+ * (store.c): a memory's size plus the store's tables, and its tables plus
+ * its memories, stay within pages * 64 KiB (table.grow returns -1; an
+ * initial table too big fails instantiation with LVM_ERR_MEMORY_LIMIT).  A
  * new store has no cap beyond each module's own maximum, which is a cap
  * of 65536 pages (4 GiB, all that wasm32 can address). */
 void lvm_store_set_memory_limit(lvm_store *s, uint32_t pages);
@@ -174,6 +178,20 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta);
 uint32_t lvm_memory_refused(const lvm_memory *m);
 /* The store's limit m was made under, in pages (65536: none). */
 uint32_t lvm_memory_limit(const lvm_memory *m);
+/* The same as lvm_memory_refused for the total of all stores
+ * (lvm_set_total_memory_limit): the largest size in pages a grow asked
+ * for that the total refused; 0 if none. */
+uint32_t lvm_memory_refused_total(const lvm_memory *m);
+
+/* The total of all stores: the bytes of every linear memory (its size, not
+ * what it has touched) and of every table's elements (8 bytes each), in
+ * all the stores of the OS process together - lvm's --max-total-memory.
+ * Past it, memory.grow and table.grow return -1 and instantiating fails
+ * with LVM_ERR_TOTAL_MEMORY_LIMIT.  The default is the machine's physical
+ * memory (mempool.c says why); 0 restores it. */
+void lvm_set_total_memory_limit(uint64_t bytes);
+uint64_t lvm_total_memory_limit(void);
+uint64_t lvm_total_memory_used(void);
 
 /* ---- linking ---------------------------------------------------------- */
 

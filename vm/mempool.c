@@ -66,6 +66,22 @@
  *     copy of at most 64 MiB: it saves little, once per memory, and would
  *     leave a hole in a region or need a recent kernel.
  *
+ * The total.  The pool also keeps the count behind --max-total-memory
+ * (lvm_set_total_memory_limit): the bytes of every memory's size and of
+ * every table's elements, in all stores.  A memory is counted by its size,
+ * not its block's capacity (address space, which costs nothing) nor its
+ * resident pages (which the kernel knows and lvm does not cheaply): it is
+ * what the guest may touch without asking again.  The default is the
+ * machine's physical memory: past it, memories that are actually used
+ * would push the host into swap or the OOM killer, which kills lvm and
+ * every process in it rather than failing the one grow that asked too
+ * much.  Rejected: a fraction of it, such as 3/4, since a size is an upper
+ * bound of what is resident (a C heap reserves more than it touches), so
+ * a fraction would refuse honest programs on small machines; and
+ * counting capacity, which doubles on growth (vm_pool_grow), so a 2.1 GiB
+ * memory would count as 4 GiB.  One atomic counter, updated at creation,
+ * growth and free only: nothing on the interpreter's path.
+ *
  * Not done yet: returning long-idle free blocks to the kernel (a background
  * trim), and per-worker free lists (one mutex is uncontended enough today).
  */
@@ -93,6 +109,63 @@ bool vm_pool_remap = true;
 bool vm_pool_remap = false;
 #endif
 uint64_t vm_pool_moves, vm_pool_copied;
+
+/* {====== the total of all stores */
+
+static uint64_t total_used;
+static uint64_t total_limit;            /* 0: not set, the default */
+
+static uint64_t physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return UINT64_MAX;              /* unknown: no total */
+    return (uint64_t)pages * (uint64_t)size;
+}
+
+void lvm_set_total_memory_limit(uint64_t bytes)
+{
+    __atomic_store_n(&total_limit, bytes, __ATOMIC_RELAXED);
+}
+
+uint64_t lvm_total_memory_limit(void)
+{
+    uint64_t limit = __atomic_load_n(&total_limit, __ATOMIC_RELAXED);
+    if (!limit) {
+        limit = physical_memory();
+        /* Racing first callers compute the same value. */
+        uint64_t unset = 0;
+        __atomic_compare_exchange_n(&total_limit, &unset, limit, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+    }
+    return limit;
+}
+
+uint64_t lvm_total_memory_used(void)
+{
+    return __atomic_load_n(&total_used, __ATOMIC_RELAXED);
+}
+
+bool vm_pool_charge(uint64_t bytes)
+{
+    if (!bytes)
+        return true;
+    uint64_t limit = lvm_total_memory_limit();
+    uint64_t used = __atomic_load_n(&total_used, __ATOMIC_RELAXED);
+    do {
+        if (bytes > limit || used > limit - bytes)
+            return false;
+    } while (!__atomic_compare_exchange_n(&total_used, &used, used + bytes, true,
+                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return true;
+}
+
+void vm_pool_uncharge(uint64_t bytes)
+{
+    __atomic_sub_fetch(&total_used, bytes, __ATOMIC_RELAXED);
+}
+
+/* }====== */
 
 typedef struct free_block {
     struct free_block *next;

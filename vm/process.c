@@ -58,15 +58,15 @@ static void process_free(green_proc *g)
 lvm_err lvm_process_run_first(lvm_process *p, lvm_func *f)
 {
     if (p->ncalls == p->capcalls) {
-        uint32_t cap = 2 * p->capcalls;
-        lvm_func **v = malloc(cap * sizeof *v);
+        size_t cap = lvm_grow_cap(p->capcalls, (size_t)p->ncalls + 1, 4, sizeof *p->calls, UINT32_MAX);
+        lvm_func **v = cap ? malloc(cap * sizeof *v) : NULL;
         if (!v)
             return LVM_ERR_NO_MEMORY;
         memcpy(v, p->calls, p->ncalls * sizeof *v);
         if (p->calls != p->calls_inline)
             free(p->calls);
         p->calls = v;
-        p->capcalls = cap;
+        p->capcalls = (uint32_t)cap;
     }
     p->calls[p->ncalls++] = f;
     return LVM_OK;

@@ -6,6 +6,22 @@
  * created in it is freed by lvm_store_free, so objects can point at each
  * other freely (a table holding functions of three instances) without
  * reference counts.  For lvm's processes a store is one process.
+ *
+ * Limits.  Two bound what a store's objects hold: its own limit
+ * (lvm_store_set_memory_limit, lvm's --max-memory) and the total of all
+ * stores (mempool.c's count, --max-total-memory).  Both count linear
+ * memory by its size and tables by their elements, 8 bytes each: a guest
+ * could otherwise hold gigabytes in tables under a one-page memory limit
+ * (twelve tables of 2^24 entries are 1.5 GiB).  Against the store's limit
+ * the first VM_TABLE_FREE_BYTES (64 KiB, 8192 elements) of its tables are
+ * free, so that --max-memory P keeps meaning P pages of linear memory for
+ * ordinary programs, whose function tables are a few hundred entries;
+ * rejected: counting from the first element, which made a one-page
+ * program with a ten-entry table fail under --max-memory 1.  The check
+ * is a few additions at creation and growth: a table costs nothing more
+ * to use.  Each memory is checked with its own size (plus the tables),
+ * and the tables with all the store's memories: for a process, which has
+ * one memory, both say "memory plus tables within the limit".
  */
 #include "vm.h"
 #include "../exec/exec.h"
@@ -34,6 +50,33 @@ bool vm_store_track(lvm_store *s, void *obj, void (*fn)(void *))
     o->next = s->objects;
     s->objects = o;
     return true;
+}
+
+/* The tables' bytes that count against the store's limit. */
+static uint64_t counted_tables(uint64_t table_bytes)
+{
+    return table_bytes > VM_TABLE_FREE_BYTES ? table_bytes - VM_TABLE_FREE_BYTES : 0;
+}
+
+bool vm_tables_fit(const lvm_store *s, uint32_t limit_pages, uint64_t bytes)
+{
+    if (limit_pages >= LVM_MAX_PAGES)
+        return true;                    /* no limit: the wasm32 4 GiB only */
+    uint64_t limit = (uint64_t)limit_pages * LVM_PAGE_SIZE;
+    return counted_tables(s->table_bytes + bytes) + s->memory_bytes <= limit;
+}
+
+bool vm_memory_fits(const lvm_store *s, uint32_t limit_pages, uint64_t bytes)
+{
+    if (limit_pages >= LVM_MAX_PAGES)
+        return true;
+    uint64_t limit = (uint64_t)limit_pages * LVM_PAGE_SIZE;
+    return bytes + counted_tables(s->table_bytes) <= limit;
+}
+
+static bool memory_fits(const lvm_memory *m, uint64_t bytes)
+{
+    return vm_memory_fits(m->store, m->limit_pages, bytes);
 }
 
 void lvm_store_free(lvm_store *s)
@@ -197,6 +240,8 @@ static void memory_free(void *p)
     uint64_t lo, hi;
     written_range(m, &lo, &hi);
     vm_pool_free(m->data, m->cap, lo, hi);
+    vm_pool_uncharge(m->size);
+    m->store->memory_bytes -= m->size;
     free(m);
 }
 
@@ -259,18 +304,26 @@ lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages,
     lvm_memory *m = lvm_xcalloc(1, sizeof *m);
     if (!m)
         return NULL;
+    m->store = s;
     m->max_pages = has_max && max_pages < LVM_MAX_PAGES ? max_pages : LVM_MAX_PAGES;
     m->limit_pages = limit;
     m->wlo = VM_UNWRITTEN;
+    uint64_t size = (uint64_t)min_pages * LVM_PAGE_SIZE;
+    if (!memory_fits(m, size) || !vm_pool_charge(size)) {
+        free(m);
+        return NULL;
+    }
     if (min_pages) {
-        m->data = vm_pool_alloc((size_t)min_pages * LVM_PAGE_SIZE, memory_most(m), &m->cap);
+        m->data = vm_pool_alloc((size_t)size, memory_most(m), &m->cap);
         if (!m->data) {
+            vm_pool_uncharge(size);
             free(m);
             return NULL;
         }
     }
     m->pages = min_pages;
-    m->size = (uint64_t)min_pages * LVM_PAGE_SIZE;
+    m->size = size;
+    s->memory_bytes += size;
     if (!vm_store_track(s, m, memory_free)) {
         memory_free(m);
         return NULL;
@@ -289,6 +342,7 @@ uint64_t lvm_memory_size(const lvm_memory *m) { return m->size; }
 
 uint32_t lvm_memory_refused(const lvm_memory *m) { return m->refused_pages; }
 uint32_t lvm_memory_limit(const lvm_memory *m) { return m->limit_pages; }
+uint32_t lvm_memory_refused_total(const lvm_memory *m) { return m->refused_total_pages; }
 
 int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
 {
@@ -298,16 +352,21 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
     uint64_t pages = (uint64_t)old + delta;
     if (pages > m->max_pages)
         return -1;
-    if (pages > m->limit_pages) {
+    uint64_t size = pages * LVM_PAGE_SIZE;
+    if (pages > m->limit_pages || !memory_fits(m, size)) {
         /* The embedder's limit, not the module's maximum: the guest sees
          * the same -1, and the embedder can learn why. */
         if (pages > m->refused_pages)
             m->refused_pages = (uint32_t)pages;
         return -1;
     }
-    uint64_t size = pages * LVM_PAGE_SIZE;
     if (size > SIZE_MAX / 2)
         return -1;
+    if (!vm_pool_charge(size - m->size)) {
+        if (pages > m->refused_total_pages)
+            m->refused_total_pages = (uint32_t)pages;
+        return -1;
+    }
     /* Room in the block: nothing to do, it is zero past what was written.
      * Else a bigger block (mempool.c): the written part is kept, the rest
      * is zero, and the range stays where it was. */
@@ -316,11 +375,14 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
         written_range(m, &lo, &hi);
         size_t cap;
         uint8_t *d = vm_pool_grow(m->data, m->cap, (size_t)size, memory_most(m), lo, hi, &cap);
-        if (!d)
+        if (!d) {
+            vm_pool_uncharge(size - m->size);
             return -1;              /* out of host memory: grow fails, as allowed */
+        }
         m->data = d;
         m->cap = cap;
     }
+    m->store->memory_bytes += size - m->size;
     m->size = size;
     m->pages = (uint32_t)pages;
     return old;
@@ -337,6 +399,9 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
 static void table_free(void *p)
 {
     lvm_table *t = p;
+    uint64_t bytes = (uint64_t)t->size * sizeof *t->elems;
+    vm_pool_uncharge(bytes);
+    t->store->table_bytes -= bytes;
     free(t->elems);
     free(t);
 }
@@ -345,14 +410,25 @@ lvm_table *lvm_table_new(lvm_store *s, uint8_t elemtype, uint32_t min, uint32_t 
 {
     if (min > TABLE_LIMIT)
         return NULL;
+    uint64_t bytes = (uint64_t)min * sizeof(lvm_val);
+    if (!vm_tables_fit(s, s->memory_limit_pages, bytes))
+        return NULL;
     lvm_table *t = lvm_xcalloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->elems = lvm_xcalloc(min, sizeof *t->elems);
-    if (!t->elems) {
+    if (!vm_pool_charge(bytes)) {
         free(t);
         return NULL;
     }
+    t->elems = lvm_xcalloc(min, sizeof *t->elems);
+    if (!t->elems) {
+        vm_pool_uncharge(bytes);
+        free(t);
+        return NULL;
+    }
+    t->store = s;
+    t->limit_pages = s->memory_limit_pages;
+    s->table_bytes += bytes;
     t->size = min;
     t->max = has_max ? max : UINT32_MAX;
     t->type = elemtype;
@@ -371,11 +447,17 @@ int64_t vm_table_grow(lvm_table *t, uint32_t delta, lvm_val init)
     uint64_t size = (uint64_t)old + delta;
     if (size > t->max || size > TABLE_LIMIT)
         return -1;
-    lvm_val *e = realloc(t->elems, (size_t)size * sizeof *e);
-    if (!e)
+    uint64_t more = (uint64_t)delta * sizeof(lvm_val);
+    if (!vm_tables_fit(t->store, t->limit_pages, more) || !vm_pool_charge(more))
         return -1;
+    lvm_val *e = realloc(t->elems, (size_t)size * sizeof *e);
+    if (!e) {
+        vm_pool_uncharge(more);
+        return -1;
+    }
     for (uint64_t i = old; i < size; i++)
         e[i] = init;
+    t->store->table_bytes += more;
     t->elems = e;
     t->size = (uint32_t)size;
     return old;

@@ -41,6 +41,7 @@ struct lvm_func {
 
 struct lvm_memory {
     uint8_t *data;              /* a block from mempool.c (NULL: 0 pages) */
+    lvm_store *store;           /* whose tables share its limit */
     uint64_t size;              /* bytes; always pages * 64 KiB */
     uint32_t pages, max_pages;  /* max_pages is LVM_MAX_PAGES when unbounded */
     uint32_t limit_pages;       /* the store's per-process limit */
@@ -48,6 +49,8 @@ struct lvm_memory {
      * store's limit refused (within max_pages): 0 if none.  The guest only
      * sees -1; this tells the embedder why (lvm_memory_refused). */
     uint32_t refused_pages;
+    /* The same for the total of all stores (lvm_memory_refused_total). */
+    uint32_t refused_total_pages;
     size_t cap;                 /* the block's size */
     /* What has been written since the memory took its block: every byte
      * of the block outside [wlo, wlo + wspan + 8) is zero, so recycling
@@ -84,6 +87,11 @@ uint8_t *vm_pool_grow(uint8_t *p, size_t cap, size_t bytes, size_t most,
                       uint64_t written_lo, uint64_t written_hi, size_t *cap_out);
 /* Give back a block whose bytes outside [written_lo, written_hi) are zero. */
 void vm_pool_free(uint8_t *p, size_t cap, uint64_t written_lo, uint64_t written_hi);
+/* The total of all stores (lvm_set_total_memory_limit): count `bytes`
+ * more of memory or table elements, or return false and count nothing
+ * if that would pass the limit; and count them no more. */
+bool vm_pool_charge(uint64_t bytes);
+void vm_pool_uncharge(uint64_t bytes);
 /* For tests: whether vm_pool_grow may use mremap (true where the system
  * has it; false runs the portable path), and how many times a block was
  * replaced by a bigger one and how many bytes that copied (read them with
@@ -95,6 +103,8 @@ struct lvm_table {
     lvm_val *elems;
     uint32_t size, max;         /* max is UINT32_MAX when unbounded */
     uint8_t type;               /* LVM_FUNCREF or LVM_EXTERNREF */
+    uint32_t limit_pages;       /* the store's limit it was made under */
+    lvm_store *store;
 };
 
 struct lvm_global {
@@ -126,7 +136,21 @@ typedef struct vm_object {
 struct lvm_store {
     vm_object *objects;
     uint32_t memory_limit_pages;    /* see lvm_store_set_memory_limit */
+    /* What the limit counts (store.c): the bytes of its memories and of
+     * its tables' elements. */
+    uint64_t memory_bytes, table_bytes;
 };
+
+/* Table elements up to this many bytes per store are not counted against
+ * its memory limit (they are against the total): see store.c. */
+#define VM_TABLE_FREE_BYTES ((uint64_t)64 << 10)
+
+/* Whether s's tables may grow by `bytes` under `limit_pages` (a table's
+ * or the store's limit), with its memories. */
+bool vm_tables_fit(const lvm_store *s, uint32_t limit_pages, uint64_t bytes);
+/* Whether a memory of s may have `bytes` with s's tables under
+ * limit_pages. */
+bool vm_memory_fits(const lvm_store *s, uint32_t limit_pages, uint64_t bytes);
 
 /* Register obj with the store so lvm_store_free frees it with fn. */
 bool vm_store_track(lvm_store *s, void *obj, void (*fn)(void *));

@@ -5,9 +5,11 @@
  * A wasi_ctx is what one process can observe of its host: the shared part
  * (argument and environment strings, already laid out the way args_get
  * hands them out; the preopened directories and sockets), its own table of
- * descriptors, and its proc_exit code.  A child gets a table of its own
- * whose preopens are dup()s of the same host directories, so a child's
- * fd_close or fd_renumber never touches its parent's descriptors.
+ * descriptors, its network grants (caps.c) and its proc_exit code.  A
+ * child gets a table of its own whose preopens are dup()s of those its
+ * parent holds at the spawn, with the parent's current rights, so a
+ * child's fd_close or fd_renumber never touches its parent's descriptors
+ * and a parent's never gives a child more than the parent has.
  *
  * Registration walks the tables the preview1_*.c files export.  The list
  * of all preview 1 names is kept here to word error messages.
@@ -20,12 +22,111 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "io.h"
 #include "process.h"
+
+/* {====== host descriptor budgets
+ *
+ * Every host descriptor a process holds in its table (not the borrowed
+ * stdio) counts against its budget (--max-fds, default 1024) and against
+ * the total of all processes (lunatic's TCP sockets count there too,
+ * lunatic_net.c).  The total's default leaves a tenth of RLIMIT_NOFILE
+ * free, so that lvm itself can always open what it needs to spawn a
+ * process or accept on a --tcplisten socket while guests hold the rest;
+ * before, one guest could take every descriptor and lvm then reported the
+ * shortage as "out of host memory".  Over a budget the guest gets EMFILE
+ * (its own) or ENFILE (the total), and the context remembers which, for
+ * lvm's message (wasi_ctx_fd_refused).  The descriptors a path walk holds
+ * for a moment are not counted: they are closed before the call returns. */
+
+#define DEFAULT_MAX_FDS 1024
+
+static uint32_t fd_budget = DEFAULT_MAX_FDS;
+static uint64_t fd_total_limit;         /* 0: not set, the default */
+static uint64_t fd_total;               /* held by all processes */
+
+void wasi_set_fd_limits(uint32_t per_process, uint64_t total)
+{
+    __atomic_store_n(&fd_budget, per_process ? per_process : DEFAULT_MAX_FDS, __ATOMIC_RELAXED);
+    __atomic_store_n(&fd_total_limit, total, __ATOMIC_RELAXED);
+}
+
+uint32_t wasi_fd_limit(void)
+{
+    return __atomic_load_n(&fd_budget, __ATOMIC_RELAXED);
+}
+
+uint64_t wasi_fd_total_limit(void)
+{
+    uint64_t limit = __atomic_load_n(&fd_total_limit, __ATOMIC_RELAXED);
+    if (limit)
+        return limit;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return UINT64_MAX;
+    return (uint64_t)rl.rlim_cur / 10 * 9;
+}
+
+uint64_t wasi_fd_total(void)
+{
+    return __atomic_load_n(&fd_total, __ATOMIC_RELAXED);
+}
+
+bool wasi_host_fd_charge(void)
+{
+    uint64_t limit = wasi_fd_total_limit();
+    uint64_t n = __atomic_load_n(&fd_total, __ATOMIC_RELAXED);
+    do {
+        if (n >= limit)
+            return false;
+    } while (!__atomic_compare_exchange_n(&fd_total, &n, n + 1, true, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return true;
+}
+
+void wasi_host_fd_uncharge(void)
+{
+    __atomic_sub_fetch(&fd_total, 1, __ATOMIC_RELAXED);
+}
+
+/* The host descriptors ctx holds: open slots that are not borrowed. */
+static uint32_t fds_held(const wasi_ctx *ctx)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ctx->nfds; i++)
+        n += ctx->fds[i].open && !ctx->fds[i].borrowed;
+    return n;
+}
+
+/* Take one host descriptor of ctx's budget and of the total: 0, or
+ * EMFILE / ENFILE (recorded in ctx->fd_refused).  ctx->host_fds is an
+ * upper bound - a release gets only the slot, not the context, so it
+ * cannot count down - made exact by a recount when it reaches the budget:
+ * one pass over the table then, and none on the way up to it. */
+static int fd_take(wasi_ctx *ctx)
+{
+    uint32_t budget = wasi_fd_limit();
+    if (ctx->host_fds >= budget)
+        ctx->host_fds = fds_held(ctx);
+    if (ctx->host_fds >= budget)
+        return ctx->fd_refused = ctx->fd_ever_refused = EMFILE;
+    if (!wasi_host_fd_charge())
+        return ctx->fd_refused = ctx->fd_ever_refused = ENFILE;
+    ctx->host_fds++;
+    return 0;
+}
+
+int wasi_ctx_fd_refused(const wasi_ctx *ctx)
+{
+    return ctx->fd_ever_refused;
+}
+
+/* }====== */
 
 /* {====== strings */
 
@@ -155,7 +256,7 @@ static int insert_preopen(wasi_ctx *ctx, const wasi_preopen *pre)
     int fd = fcntl(pre->host_fd, F_DUPFD_CLOEXEC, 0);
     if (fd < 0)
         return errno;
-    wasi_fd f = { .host_fd = fd, .open = true };
+    wasi_fd f = { .host_fd = fd, .open = true, .preopened = true };
     if (pre->guest_path) {
         /* A directory may do everything to what is below it. */
         f.type = WASI_FILETYPE_DIRECTORY;
@@ -169,12 +270,12 @@ static int insert_preopen(wasi_ctx *ctx, const wasi_preopen *pre)
     }
     if (wasi_fd_insert(ctx, &f) == UINT32_MAX) {
         close(fd);
-        return ENOMEM;
+        return ctx->fd_refused ? ctx->fd_refused : ENOMEM;
     }
     return 0;
 }
 
-/* Fill a fresh table: stdio, then one dup of each shared preopen. */
+/* Fill a fresh table with stdio. */
 static bool table_init(wasi_ctx *ctx)
 {
     for (int i = 0; i < WASI_NSTDIO; i++) {
@@ -182,10 +283,35 @@ static bool table_init(wasi_ctx *ctx)
         if (wasi_fd_insert(ctx, &f) == UINT32_MAX)
             return false;
     }
-    for (uint32_t i = 0; i < ctx->shared->npreopens; i++)
-        if (insert_preopen(ctx, &ctx->shared->preopens[i]) != 0)
-            return false;
     return true;
+}
+
+/* Give child its own copy of each preopen `parent` holds now, in the
+ * parent's order: the same kind, name and rights, a dup of the parent's
+ * host descriptor (so closing or renumbering it touches no other
+ * process).  Why from the parent's table and not from the shared list of
+ * what lvm was started with: a preopen the parent closed, or whose rights
+ * it dropped, must stay so for every child (a program confines the
+ * modules it runs to less than it has itself); the shared list would
+ * hand back a fresh full-rights copy.  Returns 0 or a host errno. */
+static int copy_preopens(wasi_ctx *child, const wasi_ctx *parent)
+{
+    for (uint32_t i = 0; i < parent->nfds; i++) {
+        const wasi_fd *pf = &parent->fds[i];
+        if (!pf->open || !pf->preopened)
+            continue;
+        int fd = fcntl(pf->host_fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            return errno;
+        wasi_fd f = { .host_fd = fd, .open = true, .preopened = true, .type = pf->type,
+                      .rights = pf->rights, .inheriting = pf->inheriting,
+                      .preopen = pf->preopen };
+        if (wasi_fd_insert(child, &f) == UINT32_MAX) {
+            close(fd);
+            return child->fd_refused ? child->fd_refused : ENOMEM;
+        }
+    }
+    return 0;
 }
 
 wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd)
@@ -208,17 +334,23 @@ uint32_t wasi_fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out
 
 uint32_t wasi_fd_insert(wasi_ctx *ctx, const wasi_fd *f)
 {
+    ctx->fd_refused = 0;
+    if (!f->borrowed && fd_take(ctx) != 0)
+        return UINT32_MAX;
     uint32_t i = 0;
     while (i < ctx->nfds && ctx->fds[i].open)
         i++;
     if (i == ctx->nfds) {
         /* Descriptor numbers are dense, as POSIX's: double the table. */
         uint32_t n = ctx->nfds ? ctx->nfds * 2 : 8;
-        if (n > (1u << 20))
-            return UINT32_MAX;          /* a guest that leaks descriptors */
-        wasi_fd *grown = realloc(ctx->fds, n * sizeof *grown);
-        if (!grown)
-            return UINT32_MAX;
+        wasi_fd *grown = n > (1u << 20) ? NULL : realloc(ctx->fds, n * sizeof *grown);
+        if (!grown) {
+            if (!f->borrowed) {
+                wasi_host_fd_uncharge();
+                ctx->host_fds--;
+            }
+            return UINT32_MAX;          /* out of memory, or a leak past 2^20 */
+        }
         memset(grown + ctx->nfds, 0, (n - ctx->nfds) * sizeof *grown);
         ctx->fds = grown;
         ctx->nfds = n;
@@ -241,6 +373,7 @@ void wasi_fd_release(wasi_fd *f)
         if (self)
             green_forget_fd(self->g.sched, f->host_fd);
         close(f->host_fd);
+        wasi_host_fd_uncharge();
     }
     memset(f, 0, sizeof *f);
 }
@@ -249,13 +382,19 @@ void wasi_fd_release(wasi_fd *f)
 
 /* {====== contexts */
 
-static wasi_ctx *ctx_with(wasi_shared *sh)
+/* A context over sh (whose reference it takes) with network grants caps
+ * (taken too) and stdio. */
+static wasi_ctx *ctx_with(wasi_shared *sh, wasi_caps *caps)
 {
     wasi_ctx *ctx = lvm_xcalloc(1, sizeof *ctx);
-    if (!ctx)
+    if (!ctx) {
+        shared_release(sh);
+        wasi_caps_release(caps);
         return NULL;
+    }
     ctx->shared = sh;
-    if (!table_init(ctx)) {
+    ctx->caps = caps;
+    if (!caps || !table_init(ctx)) {
         wasi_ctx_free(ctx);
         return NULL;
     }
@@ -267,24 +406,46 @@ wasi_ctx *wasi_ctx_new(int argc, const char *const argv[], int envc, const char 
     wasi_shared *sh = shared_new(argc, argv, envc, envp);
     if (!sh)
         return NULL;
-    return ctx_with(sh);        /* on failure it has released sh */
+    return ctx_with(sh, wasi_caps_new());   /* on failure it has released both */
+}
+
+wasi_ctx *wasi_ctx_child(const wasi_ctx *parent, const wasi_grant *g)
+{
+    /* Passing the parent's own grants shares them (the common spawn);
+     * anything else is intersected with them (caps.c). */
+    wasi_caps *caps = g->net == parent->caps ? wasi_caps_retain(parent->caps)
+                                             : wasi_caps_narrow(parent->caps, g->net);
+    atomic_fetch_add(&parent->shared->refs, 1);
+    wasi_ctx *ctx = ctx_with(parent->shared, caps);
+    if (ctx && g->preopens && copy_preopens(ctx, parent) != 0) {
+        wasi_ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 wasi_ctx *wasi_ctx_new_child(const wasi_ctx *parent)
 {
-    atomic_fetch_add(&parent->shared->refs, 1);
-    return ctx_with(parent->shared);
+    wasi_grant all = { .preopens = true, .net = parent->caps };
+    return wasi_ctx_child(parent, &all);
+}
+
+wasi_caps *wasi_ctx_caps(wasi_ctx *ctx)
+{
+    return ctx->caps;
 }
 
 void wasi_ctx_free(wasi_ctx *ctx)
 {
     if (!ctx)
         return;
+    wasi_ctx_exited(ctx);               /* before the descriptors go */
     for (uint32_t i = 0; i < ctx->nfds; i++)
         if (ctx->fds[i].open)
             wasi_fd_release(&ctx->fds[i]);
     free(ctx->fds);
     shared_release(ctx->shared);
+    wasi_caps_release(ctx->caps);
     free(ctx);
 }
 

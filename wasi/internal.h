@@ -4,7 +4,7 @@
  * every host function goes through.
  *
  * Layout of the folder: ctx.c owns wasi_ctx, the descriptor table and
- * registration; path.c resolves guest paths inside the sandbox; each
+ * registration; caps.c the network grants and the capability model; path.c resolves guest paths inside the sandbox; each
  * preview1_*.c file holds one group of host functions and exports them as
  * one wasi_import table (preview1_proc.c: arguments, environment, clocks,
  * randomness, exit; preview1_fd.c: descriptors; preview1_path.c: paths;
@@ -181,6 +181,8 @@ typedef struct wasi_fd {
     int host_fd;
     bool open;
     bool borrowed;          /* a standard descriptor: never closed on host */
+    bool preopened;         /* a preopen (directory or --tcplisten socket):
+                               what a child may be given (wasi_ctx_child) */
     uint8_t type;           /* WASI_FILETYPE_* */
     uint16_t flags;         /* WASI_FDFLAG_*, as the guest last set them */
     uint64_t rights;        /* rights_base */
@@ -208,6 +210,7 @@ static inline bool wasi_fd_is_file(const wasi_fd *f)
  * A process uses its context from one thread at a time. */
 struct wasi_ctx {
     wasi_shared *shared;
+    wasi_caps *caps;        /* network grants (caps.c); never NULL */
     wasi_fd *fds;
     uint32_t nfds;          /* slots in fds, open or not */
     bool exited;            /* proc_exit was called ... */
@@ -218,6 +221,17 @@ struct wasi_ctx {
     uint32_t poll_in, poll_n;   /* which call: its subscriptions */
     uint64_t poll_start;        /* CLOCK_MONOTONIC ns of the first attempt */
     bool yielded;               /* sched_yield has parked once (its retry) */
+    /* A call running on the blocking pool (fd_sync...), kept for its
+     * retry, and the process's account with the pool (preview1_fd.c). */
+    struct wasi_pooled *pooled;
+    /* random_get's progress through a huge buffer (preview1_proc.c). */
+    bool random_pending;
+    uint32_t random_buf, random_len, random_done;
+    /* Host descriptors (ctx.c): an upper bound of those held; why the
+     * last wasi_fd_insert refused one (EMFILE, ENFILE) or 0; and the
+     * last such refusal ever (for lvm's message as the process ends). */
+    uint32_t host_fds;
+    int fd_refused, fd_ever_refused;
 };
 
 /* The context of the calling process: the process's own when there is a
@@ -232,8 +246,16 @@ wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd);
 uint32_t wasi_fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out);
 
 /* Put an open host descriptor into the lowest free slot; returns the
- * guest number or UINT32_MAX (out of memory: the caller closes host_fd). */
+ * guest number or UINT32_MAX (out of memory, or a descriptor budget
+ * spent: ctx->fd_refused says EMFILE or ENFILE; the caller closes
+ * host_fd).  A descriptor not borrowed counts against the budgets until
+ * wasi_fd_release. */
 uint32_t wasi_fd_insert(wasi_ctx *ctx, const wasi_fd *f);
+
+/* The total of all processes' host descriptors (ctx.c): take one (false:
+ * the total is reached) or give one back.  For lunatic's sockets. */
+bool wasi_host_fd_charge(void);
+void wasi_host_fd_uncharge(void);
 
 /* Release what a slot holds (closing the host descriptor unless borrowed,
  * after telling the scheduler to forget it) and mark it closed. */
@@ -247,6 +269,16 @@ uint64_t wasi_now_ns(void);
  * the fd cannot be watched, waits on the thread with poll() and returns
  * LVM_OK: the caller then simply tries again. */
 lvm_err wasi_block_on_fd(int host_fd, bool for_write);
+
+/* The process of ctx has ended (or ctx goes): let go of its call on the
+ * blocking pool, which finishes there without waking it.  Idempotent. */
+void wasi_ctx_exited(wasi_ctx *ctx);
+
+/* A host call that has done a slice's worth of work and will go on with
+ * the rest in its retry: on the scheduler, marks the process to run again
+ * at the back of the queue and returns LVM_ERR_BLOCK (the caller returns
+ * that, keeping its progress in the context); off it, LVM_OK (go on). */
+lvm_err wasi_slice_spent(void);
 
 /* }====== */
 

@@ -8,7 +8,8 @@
  * the program, next to the WASI context of its main process, and
  * registers the host functions in the same linker as WASI.  Children are
  * fresh instances of the same module, linked through the same linker,
- * each with its own WASI descriptor table (wasi_ctx_new_child).
+ * each with its own WASI descriptor table and never more capabilities
+ * than its parent holds at the spawn (wasi_ctx_child, wasi/caps.c).
  *
  * Per-process state (the resource tables of ABI 1.4) hangs off the
  * process's `user` slot.  The main process is created by the embedder, so
@@ -35,7 +36,16 @@ typedef struct lunatic_config {
     const lvm_thread_config *thread;/* per child; NULL: defaults */
     uint32_t memory_limit_pages;    /* per child; 0: none */
     const char *memory_limit_option;/* what set it, for messages ("--max-memory"); NULL: none named */
+    /* Limits (README, "Limits"): processes alive at once, main included
+     * (0: LUNATIC_MAX_PROCESSES), and bytes queued in one channel (0:
+     * LUNATIC_MAX_QUEUED); the options that set them, for messages. */
+    uint32_t max_processes;
+    size_t max_queued_bytes;
+    const char *max_processes_option, *max_queued_option;
 } lunatic_config;
+
+#define LUNATIC_MAX_PROCESSES 1048576u
+#define LUNATIC_MAX_QUEUED ((size_t)64 << 20)
 
 /* Create the runtime and define its host functions in l (in store s,
  * which must outlive every process).  NULL when out of memory. */

@@ -99,6 +99,11 @@ struct lunatic_runtime {
     lunatic_config cfg;
     pthread_mutex_t lock;       /* guards the list */
     lun_proc *procs;
+    /* Children spawned and not yet ended, against cfg.max_processes
+     * (lunatic_process.c); and whether the limit was reported yet (once
+     * per run, not once per refused spawn). */
+    _Atomic long nchildren;
+    _Atomic bool told_max_processes;
 };
 
 /* The state of the process making this host call. */
@@ -110,14 +115,24 @@ lun_proc *lun_self(const lvm_hostcall *call);
  * Then lun_child_state: the fresh state of a child (NULL: out of memory).
  * Then lun_child_spawn: spawn process pc of module m (imports through l,
  * entry as lvm_process_spawn takes it) with state cp and a WASI context
- * of its own; pc's thread, user, wasi and on_exit are filled in.  Returns
+ * of its own, derived from the caller's by `grant` (NULL: everything the
+ * caller holds now; see wasi_ctx_child); pc's thread, user, wasi and
+ * on_exit are filled in.  Returns
  * the new handle.  If the child could not start, cp is freed, diag says
  * why, and the handle is a failed child, whose join gives 1 (ABI 4.3
  * step 4): never an error of the spawning call. */
 bool lun_child_reserve(lun_proc *lp);
 lun_proc *lun_child_state(lunatic_runtime *rt);
 uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *l,
-                         const char *entry, lvm_process_config *pc, lvm_diag *diag);
+                         const char *entry, const wasi_grant *grant, lvm_process_config *pc,
+                         lvm_diag *diag);
+
+/* The WASI context of process lp (a child's own, or the main process's),
+ * whose capabilities its host calls are checked against. */
+static inline wasi_ctx *lun_wasi(const lun_proc *lp)
+{
+    return lp->wasi ? lp->wasi : lp->rt->cfg.wasi;
+}
 
 /* The opening of every host function: lp, the calling process's state,
  * or a trap if the call comes from outside a process (a start function
@@ -159,6 +174,9 @@ lvm_err lun_deserialize(lvm_hostcall *call, lvm_val *ar, lun_kind kind, const ch
 void lun_sock_retain(lun_sock *s);
 void lun_sock_release(lun_sock *s);
 
+/* A channel of the lunatic API: messages as items, with the runtime's
+ * limit on the bytes it queues (--max-queued). */
+green_chan *lun_chan_new(lunatic_runtime *rt, size_t bound);
 lun_msg *lun_msg_new(lun_proc *lp, const uint8_t *bytes, uint32_t len);
 void lun_msg_free(void *msg);                           /* drops its resources */
 /* Give back the pending list a failed (blocked) send had taken. */

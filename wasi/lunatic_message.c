@@ -51,10 +51,11 @@ void *lun_grow(void *v, uint32_t n, uint32_t *cap, size_t size)
 {
     if (n < *cap)
         return v;
-    uint32_t c = *cap ? 2 * *cap : 4;
-    void *nv = realloc(v, (size_t)c * size);
+    /* Ids are u32 and UINT32_MAX means "no memory": at most that many. */
+    size_t c = lvm_grow_cap(*cap, (size_t)n + 1, 4, size, UINT32_MAX - 1);
+    void *nv = c ? realloc(v, c * size) : NULL;
     if (nv)
-        *cap = c;
+        *cap = (uint32_t)c;
     return nv;
 }
 
@@ -124,6 +125,35 @@ lun_msg *lun_msg_new(lun_proc *lp, const uint8_t *bytes, uint32_t len)
     return m;
 }
 
+/* What a queued message counts against the channel's byte limit: all
+ * of the memory it holds. */
+static size_t msg_size(const void *item)
+{
+    const lun_msg *m = item;
+    return sizeof *m + m->len + (size_t)m->nres * sizeof *m->res;
+}
+
+/* The receiver handles of c inside a queued message (chan.c frees a
+ * queue that only its own receivers can read). */
+static size_t msg_receivers(const void *item, const green_chan *c)
+{
+    const lun_msg *m = item;
+    size_t n = 0;
+    for (uint32_t i = 0; i < m->nres; i++)
+        n += m->res[i].kind == LUN_RECEIVER && m->res[i].chan == c;
+    return n;
+}
+
+green_chan *lun_chan_new(lunatic_runtime *rt, size_t bound)
+{
+    green_chan *c = green_chan_new(bound, lun_msg_free);
+    if (c)
+        green_chan_set_hooks(c, rt->cfg.max_queued_bytes ? rt->cfg.max_queued_bytes
+                                                         : LUNATIC_MAX_QUEUED,
+                             msg_size, msg_receivers);
+    return c;
+}
+
 void lun_msg_unsend(lun_proc *lp, lun_msg *m)
 {
     lp->pending = m->res;
@@ -174,7 +204,7 @@ static lvm_err lun_channel(lvm_hostcall *call, lvm_val *ar)
     wasi_mem m = wasi_mem_of(call);
     if (!wasi_mem_check(&m, out, 4))
         return lun_trap("channel", "receiver out-pointer %u is outside memory (ABI D7)", out);
-    green_chan *c = green_chan_new(bound > LUN_MAX_BOUND ? LUN_MAX_BOUND : bound, lun_msg_free);
+    green_chan *c = lun_chan_new(lp->rt, bound > LUN_MAX_BOUND ? LUN_MAX_BOUND : bound);
     if (!c)
         return LVM_ERR_NO_MEMORY;
     uint32_t sid = lun_table_add(&lp->senders, (lun_res){ .kind = LUN_SENDER, .chan = c });
@@ -191,7 +221,19 @@ static lvm_err lun_channel(lvm_hostcall *call, lvm_val *ar)
     return LVM_OK;
 }
 
-/* channel_send(sender_id, ptr, len) -> 0 | 1 (closed) */
+/* Does lp hold a receiver of c in its table? */
+static bool holds_receiver(const lun_proc *lp, const green_chan *c)
+{
+    for (uint32_t i = 0; i < lp->receivers.len; i++)
+        if (lp->receivers.slots[i].kind == LUN_RECEIVER && lp->receivers.slots[i].chan == c)
+            return true;
+    return false;
+}
+
+/* channel_send(sender_id, ptr, len) -> 0 | 1 (closed).  Over the
+ * channel's byte limit (--max-queued) the sender parks until a receive
+ * makes room (back-pressure, as on a full bounded channel), unless it
+ * holds a receiver of that channel itself: then it traps. */
 static lvm_err lun_channel_send(lvm_hostcall *call, lvm_val *ar)
 {
     LUN_SELF("channel_send");
@@ -205,8 +247,25 @@ static lvm_err lun_channel_send(lvm_hostcall *call, lvm_val *ar)
     lun_msg *msg = lun_msg_new(lp, m.base + ptr, len);
     if (!msg)
         return LVM_ERR_NO_MEMORY;
-    int rc = green_chan_send(r->chan, &lvm_process_self()->g, msg);
-    if (rc == GREEN_CHAN_BLOCKED) {
+    green_proc *self = &lvm_process_self()->g;
+    int rc = green_chan_send(r->chan, self, msg);
+    if (rc == GREEN_CHAN_FULL && holds_receiver(lp, r->chan)) {
+        /* Back-pressure would park the sender until a receiver makes
+         * room, and it is a receiver itself: it may well wait for itself
+         * forever (a process queueing into its own channel), silently.
+         * So this send fails instead, as a trap of this process only. */
+        green_unwait(self);
+        lunatic_runtime *rt = lp->rt;
+        size_t max = rt->cfg.max_queued_bytes ? rt->cfg.max_queued_bytes : LUNATIC_MAX_QUEUED;
+        size_t queued = green_chan_bytes(r->chan);
+        lun_msg_free(msg);
+        return lun_trap("channel_send", "the channel already queues %zu bytes, and %u more "
+                        "would pass the limit of %zu%s%s; the sender holds a receiver of it, "
+                        "so it would wait for itself", queued, len, max,
+                        rt->cfg.max_queued_option ? " set by " : "",
+                        rt->cfg.max_queued_option ? rt->cfg.max_queued_option : "");
+    }
+    if (rc == GREEN_CHAN_BLOCKED || rc == GREEN_CHAN_FULL) {
         lun_msg_unsend(lp, msg);            /* as if never called */
         return LVM_ERR_BLOCK;
     }

@@ -23,6 +23,10 @@
  * the helpers and of the target do not run here but first thing in the
  * child, on its own thread (lvm_process_run_first), so one that blocks or
  * loops forever holds only the child.
+ *
+ * Capabilities: the child gets stdio, the parent's arguments and
+ * environment, and nothing else - no preopened directory or socket and
+ * no network grant (see lun_spawn_from_module; wasi/caps.c).
  */
 #include "lunatic_internal.h"
 
@@ -271,8 +275,16 @@ static lvm_err lun_spawn_from_module(lvm_hostcall *call, lvm_val *ar)
         .memory_limit_pages = limit, .memory_limit_zero = limit == 0,
         .entry_len = name_len, .setup = setup_helpers, .setup_arg = &q,
     };
+    /* What the child may reach: the 0.3 ABI has no way for the parent to
+     * say, so it gets the safe default, the least a WASI command needs -
+     * the parent's arguments and environment and the standard
+     * descriptors - and no directory, no listening socket, no network.
+     * A loaded module is code the parent chose to run, not code it
+     * vouches for.  (lunatic 0.14's configs will pass their own grant
+     * here, narrowed the same way by wasi_ctx_child.) */
+    static const wasi_grant least = { .preopens = false, .net = NULL };
     lvm_diag diag;
-    ar[0].i32 = lun_child_spawn(lp, cp, mod, rt->cfg.linker, name, &pc, &diag);
+    ar[0].i32 = lun_child_spawn(lp, cp, mod, rt->cfg.linker, name, &least, &pc, &diag);
     if (diag.err != LVM_OK) {
         if (q.failed != UINT32_MAX)
             fprintf(stderr, "lvm: lunatic.%s: the child failed to start: import \"%s\": %s\n",

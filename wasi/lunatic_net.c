@@ -19,26 +19,24 @@
  * same time: the scheduler keeps a list of waiters per direction.  Two
  * calls cannot simply start over on every retry, because their work is
  * already under way: tcp_connect (a socket whose handshake is in flight)
- * and resolve (a lookup on the DNS pool).  Their state waits in lun_proc
+ * and resolve (a lookup on the blocking pool).  Their state waits in lun_proc
  * (`connecting`, `dns`) for the retry, which finishes it; a process that
  * ends in between (cancelled while blocked) drops it in lun_net_cleanup.
  *
  * DNS (ABI D18).  getaddrinfo blocks, for seconds on a slow resolver, so
- * it must not run on a worker: it runs on a small pool of plain threads
- * (at most DNS_THREADS, started on demand), and only the calling process
- * waits.  A job is shared by the process and the pool, counted under the
- * pool's lock and freed by whichever side lets go last; so a process
- * cancelled during its lookup leaves the job to the pool thread, which
- * finishes it, sees nobody waiting, and frees it.  The pool thread holds
- * no reference to the process: the job's `waiter`, set and cleared under
- * the same lock, is its only link, and the process's exit hook clears it
- * before the process can be freed, so the pool never wakes a dead
- * process and never becomes the one that frees it (which could happen
- * after the embedder has freed the host functions the process points to).
- * The pool serves the whole OS process.  Its threads are detached: at
- * exit (an atexit hook, registered when it first starts) the idle ones
- * are told to end, and one still inside getaddrinfo is abandoned with the
- * rest of the program (D4) - joining it could hold lvm's exit for as long
+ * a name is looked up on green/'s blocking pool (green_pool_default, as
+ * fsync and the opens of FIFOs are), and only the calling process waits.
+ * The pool holds no reference to the process: the process's exit hook
+ * releases its lookup, which clears the job's waiter, so a lookup that
+ * outlives its process (cancelled while blocked) finishes on its pool
+ * thread, wakes nobody and is freed there.  Each process is one owner of
+ * the pool: at most GREEN_POOL_PER_OWNER of its lookups are in flight,
+ * so its backlog waits in it and never in front of other processes'.  An
+ * address literal never goes to the pool: getaddrinfo with
+ * AI_NUMERICHOST parses it at once on the worker (it does no I/O), so
+ * "127.0.0.1:1" is answered at once however many names are being looked
+ * up.  A thread still inside getaddrinfo at exit is abandoned with the
+ * rest of the program (D4): joining it could hold lvm's exit for as long
  * as a dead DNS server takes to time out.
  *
  * Results are io codes (ABI 6.1): 0, or 1..20 from the errno; the guest
@@ -67,8 +65,6 @@
 
 /* listen()'s backlog, as Rust std's TcpListener::bind. */
 #define LISTEN_BACKLOG 128
-/* The DNS pool's size: lookups are rare and mostly quick. */
-#define DNS_THREADS 4
 
 /* {====== io error codes (ABI 6.1) */
 
@@ -153,15 +149,25 @@ void lun_sock_release(lun_sock *s)
     if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
     close_fd(s->fd);
+    wasi_host_fd_uncharge();
     free(s);
 }
 
-/* Wrap a fresh fd and add it to t; the fd is closed on failure. */
+/* Wrap a fresh fd and add it to t; the fd is closed on failure.  Each
+ * socket is one host descriptor of the total of all processes (ctx.c):
+ * past it, *id is UINT32_MAX and the guest is to get IOC_OTHER, the code
+ * of every errno without its own (EMFILE, ENFILE; ABI 6.1). */
 static lvm_err sock_add(lun_table *t, lun_kind kind, int fd, uint32_t *id)
 {
+    if (!wasi_host_fd_charge()) {
+        close(fd);
+        *id = UINT32_MAX;
+        return LVM_OK;
+    }
     lun_sock *s = malloc(sizeof *s);
     if (!s) {
         close(fd);
+        wasi_host_fd_uncharge();
         return LVM_ERR_NO_MEMORY;
     }
     atomic_init(&s->refs, 1);
@@ -252,6 +258,9 @@ static lvm_err lun_tcp_bind(lvm_hostcall *call, lvm_val *ar)
     socklen_t sslen = sockaddr_of(&m, addr, alen, port, &ss);
     if (!sslen)
         return give(ar, &m, out, 0, IOC_INVALID_INPUT);
+    if (!wasi_caps_may(wasi_ctx_caps(lun_wasi(lp)), WASI_NET_LISTEN, m.base + addr, alen,
+                       (uint16_t)port))
+        return give(ar, &m, out, 0, IOC_PERMISSION_DENIED);     /* no --allow-listen for it */
     int fd = io_tcp_listen_addr((struct sockaddr *)&ss, sslen, LISTEN_BACKLOG);
     if (fd < 0)
         return give(ar, &m, out, 0, io_code(-fd));
@@ -259,7 +268,7 @@ static lvm_err lun_tcp_bind(lvm_hostcall *call, lvm_val *ar)
     lvm_err err = sock_add(&lp->tcp_listeners, LUN_TCP_LISTENER, fd, &id);
     if (err)
         return err;
-    return give(ar, &m, out, id, IOC_OK);
+    return id == UINT32_MAX ? give(ar, &m, out, 0, IOC_OTHER) : give(ar, &m, out, id, IOC_OK);
 }
 
 /* tcp_accept(listener_id, out stream_id*) -> io code; waits for a
@@ -280,7 +289,8 @@ static lvm_err lun_tcp_accept(lvm_hostcall *call, lvm_val *ar)
             lvm_err err = sock_add(&lp->tcp_streams, LUN_TCP_STREAM, fd, &sid);
             if (err)
                 return err;
-            return give(ar, &m, out, sid, IOC_OK);
+            return sid == UINT32_MAX ? give(ar, &m, out, 0, IOC_OTHER)
+                                     : give(ar, &m, out, sid, IOC_OK);
         }
         if (fd == -ECONNABORTED || fd == -EINTR)
             continue;               /* that connection went away: the next */
@@ -325,6 +335,9 @@ static lvm_err lun_tcp_connect(lvm_hostcall *call, lvm_val *ar)
     socklen_t sslen = sockaddr_of(&m, addr, alen, port, &ss);
     if (!sslen)
         return give(ar, &m, out, 0, IOC_INVALID_INPUT);
+    if (!wasi_caps_may(wasi_ctx_caps(lun_wasi(lp)), WASI_NET_CONNECT, m.base + addr, alen,
+                       (uint16_t)port))
+        return give(ar, &m, out, 0, IOC_PERMISSION_DENIED);     /* no --allow-net for it */
 
     /* A retry finds its connection in flight.  (Anything else there would
      * be a stale one: a blocked process makes no other call.) */
@@ -370,7 +383,7 @@ static lvm_err lun_tcp_connect(lvm_hostcall *call, lvm_val *ar)
     lvm_err err = sock_add(&lp->tcp_streams, LUN_TCP_STREAM, fd, &sid);
     if (err)
         return err;
-    return give(ar, &m, out, sid, IOC_OK);
+    return sid == UINT32_MAX ? give(ar, &m, out, 0, IOC_OTHER) : give(ar, &m, out, sid, IOC_OK);
 }
 
 /* tcp_read_vectored / tcp_write_vectored(stream_id, iovs, count, out n*)
@@ -472,7 +485,7 @@ static lvm_err lun_listener_deserialize(lvm_hostcall *c, lvm_val *ar)
 
 /* }====== */
 
-/* {====== the DNS pool */
+/* {====== lookups on the blocking pool */
 
 /* One address of a lookup, as resolve_next reports it. */
 typedef struct lun_addr {
@@ -482,45 +495,32 @@ typedef struct lun_addr {
     uint32_t flowinfo, scope_id;    /* IPv6 only */
 } lun_addr;
 
-typedef struct lun_dns_job {
-    struct lun_dns_job *next;   /* the pool's queue */
-    /* Under pool.lock: */
-    int refs;                   /* the process's and the pool's */
-    bool done;
-    green_proc *waiter;         /* whom to wake when done; NULL: nobody */
-    /* The question; then the answer, written by the pool thread before
-     * `done` (under the lock) and read by the process after it. */
+/* One lookup: the question, then the answer, written by the pool thread
+ * before the job is done and read by the process after. */
+typedef struct lun_lookup {
+    green_job job;              /* first: a green_job * is a lun_lookup * */
     char *host;
     uint16_t port;
     int err;                    /* 0, or getaddrinfo's EAI_* */
     lun_addr *addrs;
     uint32_t naddrs;
-} lun_dns_job;
+} lun_lookup;
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    lun_dns_job *head, *tail;   /* waiting for a thread */
-    uint32_t queued;
-    int nthreads, idle;
-    bool stopping, hooked;
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+/* A process's DNS state (lp->dns), made by its first lookup of a name:
+ * its account with the pool (at most GREEN_POOL_PER_OWNER lookups in
+ * flight; a process makes one call at a time, so a live one has at most
+ * one) and the lookup its blocked resolve waits for. */
+struct lun_dns_job {
+    green_pool *pool;
+    green_pool_owner owner;
+    lun_lookup *pending;
+};
 
-/* Drop one reference (pool.lock held). */
-static void job_unref(lun_dns_job *j)
+/* getaddrinfo(host, AF_UNSPEC, SOCK_STREAM, flags) with the port set on
+ * every result afterwards, as Rust's lookup_host does. */
+static void dns_lookup(lun_lookup *j, int flags)
 {
-    if (--j->refs > 0)
-        return;
-    free(j->host);
-    free(j->addrs);
-    free(j);
-}
-
-/* getaddrinfo(host, AF_UNSPEC, SOCK_STREAM) with the port set on every
- * result afterwards, as Rust's lookup_host does.  On a pool thread. */
-static void dns_lookup(lun_dns_job *j)
-{
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = flags };
     struct addrinfo *res = NULL;
     j->err = getaddrinfo(j->host, NULL, &hints, &res);
     if (j->err)
@@ -555,99 +555,49 @@ static void dns_lookup(lun_dns_job *j)
     freeaddrinfo(res);
 }
 
-static void *dns_thread(void *arg)
+/* The pool's side: a full lookup, which may wait on the network. */
+static void lookup_work(green_job *job)
 {
-    (void)arg;
-    pthread_mutex_lock(&pool.lock);
-    for (;;) {
-        while (!pool.head && !pool.stopping) {
-            pool.idle++;
-            pthread_cond_wait(&pool.cond, &pool.lock);
-            pool.idle--;
-        }
-        lun_dns_job *j = pool.head;
-        if (!j)
-            break;                  /* stopping, and nothing left */
-        pool.head = j->next;
-        if (!pool.head)
-            pool.tail = NULL;
-        pool.queued--;
-        bool wanted = j->waiter != NULL;
-        pthread_mutex_unlock(&pool.lock);
-        if (wanted)
-            dns_lookup(j);
-        pthread_mutex_lock(&pool.lock);
-        j->done = true;
-        if (j->waiter)
-            green_wake(j->waiter);
-        job_unref(j);
+    dns_lookup((lun_lookup *)job, 0);
+}
+
+static void lookup_free(green_job *job)
+{
+    lun_lookup *j = (lun_lookup *)job;
+    free(j->host);
+    free(j->addrs);
+    free(j);
+}
+
+static lun_lookup *lookup_new(char *host, uint16_t port)
+{
+    lun_lookup *j = lvm_xcalloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    green_job_init(&j->job, lookup_work, lookup_free);
+    j->host = host;
+    j->port = port;
+    return j;
+}
+
+/* The process lets go of its pending lookup: collected, stale, or gone. */
+static void lookup_drop(lun_proc *lp)
+{
+    if (lp->dns && lp->dns->pending) {
+        green_job_release(&lp->dns->pending->job);
+        lp->dns->pending = NULL;
     }
-    pthread_mutex_unlock(&pool.lock);
-    return NULL;
 }
 
-/* At exit: idle threads end (after what is queued: jobs of processes that
- * are gone by then, so no lookups); a busy one is not waited for. */
-static void dns_pool_stop(void)
-{
-    pthread_mutex_lock(&pool.lock);
-    pool.stopping = true;
-    pthread_cond_broadcast(&pool.cond);
-    pthread_mutex_unlock(&pool.lock);
-}
-
-/* Start one more pool thread, detached (pool.lock held). */
-static bool dns_thread_start(void)
-{
-    pthread_attr_t attr;
-    pthread_t t;
-    if (pthread_attr_init(&attr) != 0)
-        return false;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    bool ok = pthread_create(&t, &attr, dns_thread, NULL) == 0;
-    pthread_attr_destroy(&attr);
-    return ok;
-}
-
-/* Queue j (which holds the pool's reference), starting a thread if every
- * one is busy.  False if no thread can run it. */
-static bool dns_submit(lun_dns_job *j)
-{
-    pthread_mutex_lock(&pool.lock);
-    if (pool.stopping) {
-        pthread_mutex_unlock(&pool.lock);
-        return false;
-    }
-    if (!pool.hooked)
-        pool.hooked = atexit(dns_pool_stop) == 0;
-    if (pool.queued + 1 > (uint32_t)pool.idle && pool.nthreads < DNS_THREADS && pool.hooked &&
-        dns_thread_start())
-        pool.nthreads++;
-    if (pool.nthreads == 0) {
-        pthread_mutex_unlock(&pool.lock);
-        return false;
-    }
-    j->next = NULL;
-    if (pool.tail)
-        pool.tail->next = j;
-    else
-        pool.head = j;
-    pool.tail = j;
-    pool.queued++;
-    pthread_cond_signal(&pool.cond);
-    pthread_mutex_unlock(&pool.lock);
-    return true;
-}
-
-/* The process lets go of its job: finished with it, or gone. */
+/* The process ends (lun_net_cleanup): its lookup still running on the
+ * pool finishes there and is freed by the pool; nobody is woken. */
 static void dns_drop(lun_proc *lp)
 {
     if (!lp->dns)
         return;
-    pthread_mutex_lock(&pool.lock);
-    lp->dns->waiter = NULL;
-    job_unref(lp->dns);
-    pthread_mutex_unlock(&pool.lock);
+    lookup_drop(lp);
+    green_pool_owner_drop(lp->dns->pool, &lp->dns->owner);
+    free(lp->dns);
     lp->dns = NULL;
 }
 
@@ -721,8 +671,27 @@ static lun_resolver *resolver_get(lun_proc *lp, uint32_t id)
     return id < lp->nresolvers ? lp->resolvers[id] : NULL;
 }
 
-/* resolve(name_ptr, name_len, out resolver_id*) -> io code.  The lookup
- * runs on the DNS pool while this process waits; the retry collects it. */
+/* Lookup j succeeded: its addresses become a new resolver (j keeps
+ * nothing), whose id goes to the guest. */
+static lvm_err resolved(lun_proc *lp, lun_lookup *j, lvm_val *ar, const wasi_mem *m, uint32_t out)
+{
+    lun_resolver **v = lun_grow(lp->resolvers, lp->nresolvers, &lp->capresolvers, sizeof *v);
+    if (!v)
+        return LVM_ERR_NO_MEMORY;
+    lp->resolvers = v;
+    lun_resolver *r = malloc(sizeof *r);
+    if (!r)
+        return LVM_ERR_NO_MEMORY;
+    *r = (lun_resolver){ .addrs = j->addrs, .n = j->naddrs };
+    j->addrs = NULL;
+    lp->resolvers[lp->nresolvers] = r;
+    return give(ar, m, out, lp->nresolvers++, IOC_OK);
+}
+
+/* resolve(name_ptr, name_len, out resolver_id*) -> io code.  An address
+ * literal is answered at once; a name is looked up on the blocking pool
+ * (green_pool_default) while this process waits, and the retry collects
+ * it. */
 static lvm_err lun_resolve(lvm_hostcall *call, lvm_val *ar)
 {
     SELF("resolve");
@@ -733,58 +702,61 @@ static lvm_err lun_resolve(lvm_hostcall *call, lvm_val *ar)
     if (!lvm_utf8_valid(m.base + ptr, len))
         return lun_trap("resolve", "name of %u bytes is not valid UTF-8 (ABI 1.2)", len);
     CHECK_OUT("resolve", "resolver", out);
+    if (!wasi_caps_may_resolve(wasi_ctx_caps(lun_wasi(lp))))
+        return give(ar, &m, out, 0, IOC_PERMISSION_DENIED);     /* no --allow-dns */
     char *host;
     uint16_t port;
     if (!split_host_port(m.base + ptr, len, &host, &port))
         return give(ar, &m, out, 0, IOC_INVALID_INPUT);
 
-    /* A retry: the job in flight is this call's (a blocked process makes
-     * no other call; a mismatch would be a stale job, dropped). */
-    lun_dns_job *j = lp->dns;
+    /* A retry: the lookup in flight is this call's (a blocked process
+     * makes no other call; a mismatch would be a stale one, dropped). */
+    lun_lookup *j = lp->dns ? lp->dns->pending : NULL;
     if (j && (j->port != port || strcmp(j->host, host) != 0)) {
-        dns_drop(lp);
+        lookup_drop(lp);
         j = NULL;
     }
     if (j) {
         free(host);
-        pthread_mutex_lock(&pool.lock);
-        bool done = j->done;
-        pthread_mutex_unlock(&pool.lock);
-        if (!done)
+        if (!green_job_done(&j->job))
             return LVM_ERR_BLOCK;   /* a spurious wake-up: still its waiter */
-        if (j->err) {
-            dns_drop(lp);
-            return give(ar, &m, out, 0, IOC_OTHER);
-        }
-        lun_resolver **v = lun_grow(lp->resolvers, lp->nresolvers, &lp->capresolvers, sizeof *v);
-        if (!v)
-            return LVM_ERR_NO_MEMORY;
-        lp->resolvers = v;
-        lun_resolver *r = malloc(sizeof *r);
-        if (!r)
-            return LVM_ERR_NO_MEMORY;
-        *r = (lun_resolver){ .addrs = j->addrs, .n = j->naddrs };
-        j->addrs = NULL;            /* the job is ours alone now: done */
-        dns_drop(lp);
-        lp->resolvers[lp->nresolvers] = r;
-        return give(ar, &m, out, lp->nresolvers++, IOC_OK);
+        lvm_err e = !green_job_ran(&j->job) || j->err ? give(ar, &m, out, 0, IOC_OTHER)
+                                                       : resolved(lp, j, ar, &m, out);
+        if (e == LVM_OK)
+            lookup_drop(lp);
+        return e;
     }
 
-    j = lvm_xcalloc(1, sizeof *j);
+    /* An address literal ("127.0.0.1:1", "[::1]:80") needs no resolver:
+     * AI_NUMERICHOST parses it here at once, so it never waits behind
+     * other processes' lookups of names. */
+    j = lookup_new(host, port);
     if (!j) {
         free(host);
         return LVM_ERR_NO_MEMORY;
     }
-    j->refs = 2;
-    j->waiter = &self->g;
-    j->host = host;
-    j->port = port;
-    lp->dns = j;
-    if (!dns_submit(j)) {
-        j->refs = 1;                /* the pool never saw it */
-        dns_drop(lp);
+    dns_lookup(j, AI_NUMERICHOST);
+    if (j->err != EAI_NONAME) {
+        lvm_err e = j->err ? give(ar, &m, out, 0, IOC_OTHER) : resolved(lp, j, ar, &m, out);
+        green_job_release(&j->job);     /* never submitted: freed */
+        return e;
+    }
+
+    /* A name: to the pool, while this process waits. */
+    green_pool *pool = green_pool_default();
+    if (!lp->dns && pool && (lp->dns = lvm_xcalloc(1, sizeof *lp->dns))) {
+        lp->dns->pool = pool;
+        green_pool_owner_init(&lp->dns->owner);
+    }
+    if (!lp->dns || !lp->dns->pool) {
+        green_job_release(&j->job);
+        return pool ? LVM_ERR_NO_MEMORY : give(ar, &m, out, 0, IOC_OTHER);
+    }
+    if (!green_pool_submit(lp->dns->pool, &lp->dns->owner, &j->job, &self->g)) {
+        green_job_release(&j->job);
         return give(ar, &m, out, 0, IOC_OTHER);
     }
+    lp->dns->pending = j;
     return LVM_ERR_BLOCK;
 }
 

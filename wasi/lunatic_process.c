@@ -83,6 +83,7 @@ static void proc_cleanup(lun_proc *lp, bool cancel)
     lun_message_cleanup(lp);
     lun_net_cleanup(lp);
     lun_module_cleanup(lp);
+    wasi_ctx_exited(lp->wasi);          /* its call on the blocking pool */
 }
 
 static void proc_free(lun_proc *lp)
@@ -165,13 +166,15 @@ static void child_exited(lvm_process *p)
     else if (lvm_err_is_trap(p->result) && p->result != LVM_ERR_TRAP_EXIT)
         report_trap(p);
     lun_proc *lp = p->user;
+    lunatic_runtime *rt = lp->rt;
     if (p->g.exit_status != 0 && !green_cancelled(&p->g))
-        report_refused_grow(lp->rt, p);
+        report_refused_grow(rt, p);
     proc_cleanup(lp, true);
     wasi_ctx_free(lp->wasi);
     p->wasi = NULL;
     p->user = NULL;
     proc_free(lp);
+    atomic_fetch_sub(&rt->nchildren, 1);    /* child_admit took it */
 }
 
 void lunatic_free(lunatic_runtime *rt)
@@ -222,15 +225,53 @@ lun_proc *lun_child_state(lunatic_runtime *rt)
     return proc_new(rt);
 }
 
-uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *l,
-                         const char *entry, lvm_process_config *pc, lvm_diag *diag)
+/* May lp start one more child?  Not once lvm is shutting down (main has
+ * ended: green_sched_stop has begun) or lp itself is cancelled: such a
+ * child would only be cancelled again, and a process spawning in a loop
+ * would keep the stop from ending.  Not past the limit on processes,
+ * main included (the count is taken here, so it is exact however many
+ * workers spawn at once; child_exited gives it back).  A refusal is the
+ * ABI's one way to fail a spawn: a failed child, whose join gives 1
+ * (ABI 4.3 step 4).  Only the limit is reported, once per run: a guest
+ * that spawns in a loop must not fill stderr. */
+static bool child_admit(lun_proc *lp)
 {
     lunatic_runtime *rt = lp->rt;
     lvm_process *self = lvm_process_self();
+    if (green_sched_stopping(rt->cfg.sched) || (self && green_cancelled(&self->g)))
+        return false;
+    long max = rt->cfg.max_processes ? (long)rt->cfg.max_processes : (long)LUNATIC_MAX_PROCESSES;
+    long n = atomic_load(&rt->nchildren);
+    do {
+        if (n + 1 >= max) {             /* + 1: the main process */
+            if (!atomic_exchange(&rt->told_max_processes, true))
+                fprintf(stderr, "lvm: spawn refused: %ld processes are alive, the limit%s%s "
+                        "%ld; the child fails (join gives 1), and further refusals are not "
+                        "reported\n", max, rt->cfg.max_processes_option ? " set by " : "",
+                        rt->cfg.max_processes_option ? rt->cfg.max_processes_option : "", max);
+            return false;
+        }
+    } while (!atomic_compare_exchange_weak(&rt->nchildren, &n, n + 1));
+    return true;
+}
+
+uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *l,
+                         const char *entry, const wasi_grant *grant, lvm_process_config *pc,
+                         lvm_diag *diag)
+{
+    lunatic_runtime *rt = lp->rt;
     *diag = (lvm_diag){ .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
+    if (!child_admit(lp)) {
+        proc_cleanup(cp, false);
+        proc_free(cp);
+        return child_add(lp, NULL);     /* room was made */
+    }
     /* Set before the spawn: the child may end before lvm_process_spawn
-     * returns, and its exit hook frees the context and cp. */
-    cp->wasi = wasi_ctx_new_child(self && self->wasi ? self->wasi : rt->cfg.wasi);
+     * returns, and its exit hook frees the context and cp.  Derived from
+     * the caller's context as it is now (closed and narrowed descriptors
+     * stay so), never from what lvm was started with. */
+    const wasi_ctx *parent = lun_wasi(lp);
+    cp->wasi = grant ? wasi_ctx_child(parent, grant) : wasi_ctx_new_child(parent);
     pc->thread = rt->cfg.thread;
     pc->user = cp;
     pc->wasi = cp->wasi;
@@ -241,9 +282,10 @@ uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *
     else
         p = lvm_process_spawn(rt->cfg.sched, m, l, entry, NULL, pc, diag);
     if (!p) {
+        proc_cleanup(cp, false);        /* first: it still uses the context */
         wasi_ctx_free(cp->wasi);
-        proc_cleanup(cp, false);
         proc_free(cp);
+        atomic_fetch_sub(&rt->nchildren, 1);
     }
     return child_add(lp, p);            /* room was made */
 }
@@ -335,7 +377,7 @@ static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
         .has_first = ctors != UINT32_MAX, .first_func = ctors,
     };
     lvm_diag diag;
-    ar[0].i32 = lun_child_spawn(lp, cp, rt->cfg.module, rt->cfg.linker, NULL, &pc, &diag);
+    ar[0].i32 = lun_child_spawn(lp, cp, rt->cfg.module, rt->cfg.linker, NULL, NULL, &pc, &diag);
     if (diag.err != LVM_OK)
         fprintf(stderr, "lvm: lunatic.spawn_with_context: the child failed to start: %s\n",
                 diag.message);

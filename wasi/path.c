@@ -27,6 +27,14 @@
  * concurrently cannot move the operation outside: a directory swapped for a
  * symlink after we checked it is still refused by O_NOFOLLOW (ELOOP).
  *
+ * Length.  A path of WASI_PATH_MAX bytes or more is ENAMETOOLONG, which
+ * is what Linux says of one given to a single call (PATH_MAX, 4096, with
+ * its NUL).  Without that limit one path_open of 48 MiB was millions of
+ * openat()s in one host call, holding a worker for seconds; with it a
+ * walk is at most ~2,000 components, plus at most MAX_SYMLINKS targets of
+ * the same bound, which keeps every host call of a path short without
+ * having to make the walk restartable.
+ *
  * openat2(RESOLVE_BENEATH) would do the same in one system call on Linux
  * 5.6 and later; the user-space walk is kept as the one implementation
  * because it is portable and because it is the reference for what the
@@ -38,6 +46,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+
+/* The longest guest path, bytes (see "Length" above). */
+#define WASI_PATH_MAX 4096u
 #include <string.h>
 #include <unistd.h>
 
@@ -115,6 +126,8 @@ uint32_t wasi_path_resolve(const wasi_fd *base, const wasi_mem *m, uint32_t ptr,
         return WASI_EFAULT;
     if (base->type != WASI_FILETYPE_DIRECTORY)
         return WASI_ENOTDIR;
+    if (len >= WASI_PATH_MAX)
+        return WASI_ENAMETOOLONG;   /* before any byte is looked at */
     if (len == 0)
         return WASI_ENOENT;
     if (!lvm_utf8_valid(m->base + ptr, len))

@@ -33,6 +33,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "green.h"
+#include "process.h"
+
 /* {====== helpers shared with preview1_path.c */
 
 /* filestat, 64 bytes: dev u64 @0, ino u64 @8, filetype u8 @16 (padding to
@@ -436,25 +439,141 @@ static lvm_err fd_allocate(lvm_hostcall *call, lvm_val *ar)
     return wasi_return(ar, wasi_errno_from_host(r));
 }
 
+/* {====== calls on the blocking pool
+ *
+ * fsync and fdatasync wait for the disk, for seconds on a slow or network
+ * file system, however ready the descriptor looks: they run on green/'s
+ * blocking pool (green_pool_default) while only the calling process
+ * parks, and the retry collects the result.  The job works on its own
+ * dup of the descriptor, so a process that ends (or closes the fd) in the
+ * meantime cannot make it sync whatever file reuses the number; and the
+ * process lets go of the job as it ends (wasi_ctx_exited), so the pool
+ * never wakes a process that is gone.  Each process is one owner of the
+ * pool: at most GREEN_POOL_PER_OWNER of its calls are in flight. */
+
+enum { POOL_FSYNC, POOL_FDATASYNC };
+
+typedef struct wasi_job {
+    green_job job;              /* first: a green_job * is a wasi_job * */
+    int op;                     /* POOL_* */
+    int fd;                     /* a dup, owned by the job */
+    int err;                    /* the call's errno, 0 for success */
+    uint32_t guest_fd;          /* which guest call this answers */
+} wasi_job;
+
+struct wasi_pooled {
+    green_pool *pool;
+    green_pool_owner owner;
+    wasi_job *pending;
+};
+
+static int pool_call(int op, int fd)
+{
+    int r = op == POOL_FSYNC ? fsync(fd) : fdatasync(fd);
+    return r == 0 ? 0 : errno;
+}
+
+static void job_work(green_job *job)
+{
+    wasi_job *j = (wasi_job *)job;
+    j->err = pool_call(j->op, j->fd);
+}
+
+static void job_free(green_job *job)
+{
+    wasi_job *j = (wasi_job *)job;
+    if (j->fd >= 0)
+        close(j->fd);
+    free(j);
+}
+
+static void pending_drop(wasi_ctx *ctx)
+{
+    if (ctx->pooled && ctx->pooled->pending) {
+        green_job_release(&ctx->pooled->pending->job);
+        ctx->pooled->pending = NULL;
+    }
+}
+
+void wasi_ctx_exited(wasi_ctx *ctx)
+{
+    if (!ctx || !ctx->pooled)
+        return;
+    pending_drop(ctx);
+    green_pool_owner_drop(ctx->pooled->pool, &ctx->pooled->owner);
+    free(ctx->pooled);
+    ctx->pooled = NULL;
+}
+
+/* Run `op` on f for the guest's call on descriptor guest_fd: LVM_OK with
+ * *errno_out its WASI errno, or LVM_ERR_BLOCK while it runs on the pool.
+ * Off the scheduler (no process to park) it runs right here. */
+static lvm_err on_pool(wasi_ctx *ctx, int op, uint32_t guest_fd, const wasi_fd *f, uint32_t *errno_out)
+{
+    wasi_job *j = ctx->pooled ? ctx->pooled->pending : NULL;
+    if (j && (j->op != op || j->guest_fd != guest_fd)) {
+        pending_drop(ctx);          /* stale: not this call's */
+        j = NULL;
+    }
+    if (j) {
+        if (!green_job_done(&j->job))
+            return LVM_ERR_BLOCK;   /* a spurious wake-up */
+        *errno_out = green_job_ran(&j->job) ? wasi_errno_from_host(j->err) : WASI_ECANCELED;
+        pending_drop(ctx);
+        return LVM_OK;
+    }
+    lvm_process *self = lvm_process_self();
+    green_pool *pool = self ? green_pool_default() : NULL;
+    if (pool && !ctx->pooled && (ctx->pooled = lvm_xcalloc(1, sizeof *ctx->pooled))) {
+        ctx->pooled->pool = pool;
+        green_pool_owner_init(&ctx->pooled->owner);
+    }
+    j = pool && ctx->pooled ? lvm_xcalloc(1, sizeof *j) : NULL;
+    if (!j) {                       /* no pool, or no memory for one: here */
+        *errno_out = wasi_errno_from_host(pool_call(op, f->host_fd));
+        return LVM_OK;
+    }
+    green_job_init(&j->job, job_work, job_free);
+    j->op = op;
+    j->guest_fd = guest_fd;
+    j->fd = fcntl(f->host_fd, F_DUPFD_CLOEXEC, 0);
+    if (j->fd < 0) {
+        *errno_out = wasi_errno_from_host(errno);
+        green_job_release(&j->job);
+        return LVM_OK;
+    }
+    if (!green_pool_submit(ctx->pooled->pool, &ctx->pooled->owner, &j->job, &self->g)) {
+        green_job_release(&j->job);
+        *errno_out = wasi_errno_from_host(pool_call(op, f->host_fd));
+        return LVM_OK;
+    }
+    ctx->pooled->pending = j;
+    return LVM_ERR_BLOCK;
+}
+
+/* }====== */
+
 /* fd_datasync(fd) and fd_sync(fd) -> errno
  * Files only (a directory is EBADF, as in wasmtime); a read-only file
- * syncs as well as any. */
-static lvm_err fd_datasync(lvm_hostcall *call, lvm_val *ar)
+ * syncs as well as any.  On the blocking pool (above). */
+static lvm_err sync_call(lvm_hostcall *call, lvm_val *ar, uint64_t right, int op)
 {
     wasi_fd *f;
-    uint32_t e = file_lookup(call, ar[0].i32, WASI_RIGHT_FD_DATASYNC, &f);
+    uint32_t e = file_lookup(call, ar[0].i32, right, &f);
     if (e)
         return wasi_return(ar, e);
-    return wasi_return(ar, fdatasync(f->host_fd) == 0 ? 0 : wasi_errno_from_host(errno));
+    lvm_err r = on_pool(wasi_ctx_of(call), op, ar[0].i32, f, &e);
+    return r == LVM_OK ? wasi_return(ar, e) : r;
+}
+
+static lvm_err fd_datasync(lvm_hostcall *call, lvm_val *ar)
+{
+    return sync_call(call, ar, WASI_RIGHT_FD_DATASYNC, POOL_FDATASYNC);
 }
 
 static lvm_err fd_sync(lvm_hostcall *call, lvm_val *ar)
 {
-    wasi_fd *f;
-    uint32_t e = file_lookup(call, ar[0].i32, WASI_RIGHT_FD_SYNC, &f);
-    if (e)
-        return wasi_return(ar, e);
-    return wasi_return(ar, fsync(f->host_fd) == 0 ? 0 : wasi_errno_from_host(errno));
+    return sync_call(call, ar, WASI_RIGHT_FD_SYNC, POOL_FSYNC);
 }
 
 /* }====== */

@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "process.h"
+
 /* lookupflags: follow a symlink in the last component. */
 #define LOOKUP_SYMLINK_FOLLOW 1u
 
@@ -109,6 +111,32 @@ static uint32_t host_result(int r)
 }
 
 /* {====== opening */
+
+/* FIFOs and devices.  Opening one may block in the kernel however the
+ * guest asked: a FIFO opened for reading waits for a writer, a serial
+ * line for its carrier.  So path_open always opens with O_NONBLOCK (on
+ * the scheduler): a FIFO opened for reading then returns at once, and its
+ * reads wait for data the way a pipe's do (preview1_fd.c polls first,
+ * and a FIFO that never had a writer is not readable, so the guest does
+ * not see a false end of file); a FIFO opened for writing with no reader
+ * fails with ENXIO, which here means "wait": the process sleeps
+ * FIFO_RETRY_NS and runs the call again, as a blocking open would have
+ * waited, without holding a worker.  Linux has no event for "a reader
+ * arrived", so the wait is a poll; rejected: the blocking open on the
+ * pool, which would hold a pool thread for as long as no reader comes
+ * (forever, for a guest that wants to), so a few such opens would take
+ * the pool from everyone.  The descriptor stays non-blocking (it is
+ * lvm's own, never shared with the shell), so a 1 MiB write to a FIFO
+ * is a short write, and the next one parks until the reader drains it,
+ * instead of blocking the worker although poll said "writable". */
+#define FIFO_RETRY_NS 10000000u     /* 10 ms */
+
+/* Is the last component of p a FIFO (not following a symlink)? */
+static bool is_fifo(const wasi_path *p)
+{
+    struct stat st;
+    return fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISFIFO(st.st_mode);
+}
 
 /* path_open(fd, dirflags: lookupflags, path, path_len, oflags: u16,
  *           fs_rights_base: u64, fs_rights_inheriting: u64,
@@ -189,8 +217,17 @@ static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
         flags |= O_DIRECTORY;
     }
     /* O_NOFOLLOW: path.c has followed the last symlink if it was asked to;
-     * one that appears now (a race) or that was not to be followed is ELOOP. */
-    int fd = openat(p.dirfd, p.name, flags, 0666);
+     * one that appears now (a race) or that was not to be followed is ELOOP.
+     * O_NONBLOCK: see "FIFOs and devices" above. */
+    lvm_process *self = lvm_process_self();
+    int fd = openat(p.dirfd, p.name, flags | (self ? O_NONBLOCK : 0), 0666);
+    if (fd < 0 && errno == ENXIO && self && !(fdflags & WASI_FDFLAG_NONBLOCK) && is_fifo(&p)) {
+        /* A FIFO opened for writing before anyone reads it: wait, as a
+         * blocking open would, but parked, and look again later. */
+        green_sleep(&self->g, FIFO_RETRY_NS);
+        wasi_path_done(&p);
+        return LVM_ERR_BLOCK;
+    }
     if (fd < 0)
         return done(ar, &p, wasi_errno_from_host(errno));
     struct stat st;
@@ -199,6 +236,15 @@ static lvm_err path_open(lvm_hostcall *call, lvm_val *ar)
         return done(ar, &p, wasi_errno_from_host(errno));
     }
     uint8_t type = wasi_filetype_of_mode(st.st_mode);
+    /* Files and directories go back to blocking mode: their I/O never
+     * waits on anyone, and fd_fdstat_get's flags describe the guest's
+     * view only.  FIFOs and devices stay non-blocking (the descriptor is
+     * lvm's alone), so that their reads and writes park on the reactor. */
+    if (self && (type == WASI_FILETYPE_REGULAR_FILE || type == WASI_FILETYPE_DIRECTORY) &&
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
+        close(fd);
+        return done(ar, &p, wasi_errno_from_host(errno));
+    }
     /* A FIFO or a device found by path is a stream, but not a socket. */
     uint64_t kind = type == WASI_FILETYPE_DIRECTORY ? WASI_RIGHTS_DIRECTORY
                   : type == WASI_FILETYPE_REGULAR_FILE ? WASI_RIGHTS_REGULAR_FILE

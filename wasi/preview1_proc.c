@@ -13,6 +13,30 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "process.h"
+
+/* {====== slices of long host calls */
+
+/* The smallest general way for a host call to give its worker away in
+ * the middle of its work: wake itself (which, on a running process, only
+ * marks it to run again) and block, exactly as sched_yield does, so the
+ * scheduler puts it at the back of the queue.  The call keeps its
+ * progress in the context and its retry goes on from there.  A slice of
+ * host work thus costs the process a whole reduction budget, which is
+ * the charge: rejected, counting reductions from host code, which would
+ * need a way into exec/'s budget for no better fairness (the budget
+ * would run out at once anyway for work of a millisecond). */
+lvm_err wasi_slice_spent(void)
+{
+    lvm_process *self = lvm_process_self();
+    if (!self)
+        return LVM_OK;
+    green_wake(&self->g);
+    return LVM_ERR_BLOCK;
+}
+
+/* }====== */
+
 /* {====== arguments and environment */
 
 /* *_sizes_get(count_out: ptr<u32>, buf_size_out: ptr<u32>) -> errno */
@@ -107,22 +131,42 @@ static lvm_err clock_time_get(lvm_hostcall *call, lvm_val *ar)
 
 /* random_get(buf: ptr<u8>, len: u32) -> errno
  * getrandom() may return fewer bytes than asked (above 32 MiB, or on a
- * signal), so it is called until the range is full. */
+ * signal), so it is called until the range is full.  A huge buffer is
+ * filled RANDOM_SLICE bytes per slice: after each slice the process goes
+ * to the back of the run queue (wasi_slice_spent) and the retry of the
+ * same call goes on where it stopped, the progress kept in the context.
+ * So a guest that asks for 1 GiB holds its worker for about a
+ * millisecond at a time, not for seconds.  The guest cannot tell: it
+ * sees one call that returns when the buffer is full. */
+#define RANDOM_SLICE (256u << 10)   /* ~1 ms of getrandom's ChaCha20 */
+
 static lvm_err random_get(lvm_hostcall *call, lvm_val *ar)
 {
+    wasi_ctx *ctx = wasi_ctx_of(call);
     wasi_mem m = wasi_mem_of(call);
     uint32_t buf = ar[0].i32, len = ar[1].i32;
     if (!wasi_mem_check(&m, buf, len))
         return wasi_return(ar, WASI_EFAULT);
     uint32_t done = 0;
+    if (ctx->random_pending && ctx->random_buf == buf && ctx->random_len == len)
+        done = ctx->random_done;    /* the retry of a sliced call */
+    ctx->random_pending = false;
     while (done < len) {
-        ssize_t n = getrandom(m.base + buf + done, len - done, 0);
+        uint32_t want = len - done < RANDOM_SLICE ? len - done : RANDOM_SLICE;
+        ssize_t n = getrandom(m.base + buf + done, want, 0);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return wasi_return(ar, wasi_errno_from_host(errno));
         }
         done += (uint32_t)n;
+        if (done < len && wasi_slice_spent() == LVM_ERR_BLOCK) {
+            ctx->random_pending = true;
+            ctx->random_buf = buf;
+            ctx->random_len = len;
+            ctx->random_done = done;
+            return LVM_ERR_BLOCK;
+        }
     }
     return wasi_return(ar, WASI_ESUCCESS);
 }

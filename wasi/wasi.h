@@ -6,8 +6,9 @@
  * Where it sits: an embedder (the `lvm` command line today, the process
  * spawner later) creates a wasi_ctx for its first process, adds the
  * directories and sockets the program may use (wasi_ctx_preopen_dir,
- * wasi_ctx_listen_tcp), registers the host functions in a linker with
- * wasi_define(), instantiates, runs `_start`, and afterwards asks
+ * wasi_ctx_listen_tcp) and its network grants (wasi_ctx_caps), registers
+ * the host functions in a linker with wasi_define(), instantiates, runs
+ * `_start`, and afterwards asks
  * wasi_exit_code() whether the guest called proc_exit.  All 46 functions of
  * preview 1 are implemented.  Every guest pointer is bounds-checked first
  * (an out-of-range pointer is the WASI errno EFAULT, never a crash).
@@ -19,10 +20,11 @@
  * ENOTCAPABLE.
  *
  * Processes: a context has two parts.  What a whole program shares and
- * never changes (arguments, environment, the preopen list) is
- * reference-counted; what each process owns is its descriptor table.
- * wasi_ctx_new_child gives a spawned process its own table with fresh
- * standard descriptors and preopens.  The host functions find the context
+ * never changes (arguments, environment) is reference-counted; what each
+ * process owns is its descriptor table and its network grants.
+ * wasi_ctx_child gives a spawned process its own table with fresh
+ * standard descriptors and copies of the preopens its parent holds, and
+ * no more network grants than its parent's.  The host functions find the context
  * of the process calling them through its `wasi` slot (vm/process.h); when
  * that slot is NULL, or a host function runs outside the scheduler, they
  * use the context given to wasi_define.
@@ -64,14 +66,112 @@ int wasi_ctx_preopen_dir(wasi_ctx *ctx, const char *host_path, const char *guest
  * takes connections from it).  Returns 0 or a host errno. */
 int wasi_ctx_listen_tcp(wasi_ctx *ctx, const char *addr_port);
 
-/* A context for a process spawned by the owner of `parent`: the same
- * arguments, environment and preopens, a fresh descriptor table (stdio and
- * the preopens, each its own host descriptor).  NULL when out of memory. */
+/* {====== capabilities (caps.c)
+ *
+ * Everything a process may reach outside its own memory is a capability
+ * it holds: its descriptors (the preopened directories and sockets, each
+ * with rights), its arguments and environment, and its network grants, a
+ * wasi_caps.  A child's set is always derived from its parent's by
+ * narrowing only (wasi_ctx_child, wasi_caps_narrow); see caps.c. */
+
+/* One network rule: the addresses whose first `prefix` bits equal those
+ * of addr, and the ports port_lo..port_hi.  Addresses are IPv6; an IPv4
+ * address is stored (and compared) as its IPv4-mapped form ::ffff:a.b.c.d,
+ * so an IPv4 /n is the IPv6 /(96 + n). */
+typedef struct wasi_net_rule {
+    uint8_t addr[16];
+    uint8_t prefix;             /* 0..128 */
+    uint16_t port_lo, port_hi;
+} wasi_net_rule;
+
+/* The network grants of a process: where it may connect, where it may
+ * listen, and whether it may resolve names.  Reference-counted and
+ * immutable once a process uses it (children share it). */
+typedef struct wasi_caps wasi_caps;
+
+typedef enum wasi_net_kind { WASI_NET_CONNECT, WASI_NET_LISTEN } wasi_net_kind;
+
+/* A set granting nothing (NULL when out of memory). */
+wasi_caps *wasi_caps_new(void);
+/* One more reference / one fewer (the last frees it; NULL is ignored). */
+wasi_caps *wasi_caps_retain(wasi_caps *c);
+void wasi_caps_release(wasi_caps *c);
+
+/* Parse a rule: ADDR[/BITS]:PORTS, where ADDR is an IPv4 address, an
+ * [IPv6] address or `*` (every address), and PORTS a port, LO-HI or `*`.
+ * With `names`, ADDR may also be a host name, which is copied to
+ * name_out (name_cap bytes) and left for wasi_caps_add_text to resolve;
+ * name_out[0] is 0 for an address.  Returns NULL, or why the text is not
+ * a rule ("PORT 'x' is not ..."; in why, why_cap bytes). */
+const char *wasi_net_rule_parse(const char *text, bool names, wasi_net_rule *out,
+                                char *name_out, size_t name_cap, char *why, size_t why_cap);
+
+/* Grant a rule (not shared yet).  Returns 0 or ENOMEM. */
+int wasi_caps_add(wasi_caps *c, wasi_net_kind kind, const wasi_net_rule *r);
+/* Parse text as above (names only for connect rules) and grant it; a
+ * host name is resolved now, once, and grants exactly the addresses it
+ * resolves to.  Returns 0, EINVAL (bad text), ENOENT (a name that does
+ * not resolve) or ENOMEM; *why says what in words. */
+int wasi_caps_add_text(wasi_caps *c, wasi_net_kind kind, const char *text, char *why,
+                       size_t why_cap);
+/* Grant name resolution. */
+void wasi_caps_allow_dns(wasi_caps *c);
+
+/* The checks.  addr is addr_len raw bytes in network order: 4 (IPv4) or
+ * 16 (IPv6; an IPv4-mapped one counts as its IPv4 address). */
+bool wasi_caps_may(const wasi_caps *c, wasi_net_kind kind, const uint8_t *addr,
+                   uint32_t addr_len, uint16_t port);
+bool wasi_caps_may_resolve(const wasi_caps *c);
+
+/* The intersection of two sets: what both grant, never more than either
+ * (NULL when out of memory).  `want` is what a parent passes to a child;
+ * NULL wants nothing. */
+wasi_caps *wasi_caps_narrow(const wasi_caps *parent, const wasi_caps *want);
+/* True if everything `a` grants is granted by `b` (rule by rule). */
+bool wasi_caps_subset(const wasi_caps *a, const wasi_caps *b);
+
+/* The network grants of a context, to configure before it runs (only
+ * before its first child exists). */
+wasi_caps *wasi_ctx_caps(wasi_ctx *ctx);
+
+/* What a parent passes to a child (wasi_ctx_child).  The child gets the
+ * parent's arguments and environment and fresh standard descriptors
+ * always, and then at most: */
+typedef struct wasi_grant {
+    bool preopens;              /* the parent's preopens as it holds them now */
+    const wasi_caps *net;       /* these network grants, narrowed to the
+                                   parent's; NULL: none */
+} wasi_grant;
+
+/* A context for a process spawned by the owner of `parent`, holding what
+ * `g` passes and the parent holds.  Preopens are the parent's as they are
+ * now: a closed one is absent, narrowed rights stay narrow, and they are
+ * numbered 3, 4, ... in the parent's order (so that wasi-libc, which
+ * stops at the first number that is not open, finds them all).  Each is
+ * its own host descriptor.  NULL when out of memory. */
+wasi_ctx *wasi_ctx_child(const wasi_ctx *parent, const wasi_grant *g);
+
+/* The child of spawn_with_context: everything the parent holds now (its
+ * preopens and its own network grants). */
 wasi_ctx *wasi_ctx_new_child(const wasi_ctx *parent);
+
+/* }====== */
 
 /* Close the context's descriptors and free it; the shared part goes with
  * the last context that uses it. */
 void wasi_ctx_free(wasi_ctx *ctx);
+
+/* Host descriptor budgets (ctx.c): at most per_process held by each
+ * process's table (0: the default, 1024) and `total` by all processes
+ * together, lunatic's sockets included (0: the default, nine tenths of
+ * RLIMIT_NOFILE).  Past them the guest gets EMFILE or ENFILE. */
+void wasi_set_fd_limits(uint32_t per_process, uint64_t total);
+uint32_t wasi_fd_limit(void);
+uint64_t wasi_fd_total_limit(void);
+uint64_t wasi_fd_total(void);
+/* Whether a budget refused ctx a descriptor: EMFILE (its own), ENFILE
+ * (the total; the latest refusal if both), or 0 if none ever did. */
+int wasi_ctx_fd_refused(const wasi_ctx *ctx);
 
 /* Create the host functions in store `s` (they keep a pointer to ctx, so
  * ctx must outlive the store) and define each one in `l` under the module

@@ -64,6 +64,10 @@ Test(cli_options, scheduler_options_in_every_form)
         { "--max-memory", "5", "grow", 5, "" },
         { "--max-memory", "1", "grow", 1, "" },
         { "--max-memory", "65536", "grow", 200, "" },               /* its own goal, 200 */
+        /* Twelve tables of 2^24 entries: every grow fails under one page. */
+        { "--max-memory", "1", "huge_tables", 12, "" },
+        /* 1,000,000 bytes for all processes: 15 pages and a bit. */
+        { "--max-total-memory", "1000000", "grow", 15, "" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_option(&cases[i]);
@@ -198,14 +202,58 @@ Test(cli_options, help_and_version_in_every_command)
     cli_result_free(&r);
 }
 
+/* The network grants in every form, each shown by what the lunatic
+ * guest tests/lunatic/guests/caps.wasm can then do: `caps net 1` prints
+ * the io codes of tcp_bind 127.0.0.1:0, tcp_connect 127.0.0.1:1 (3,
+ * refused, when granted: nothing listens on port 1; 2 when not) and
+ * resolve; then the same from a child.  The grants themselves are
+ * tested in tests/lunatic/test_caps.c. */
+Test(cli_options, network_grants_in_every_form)
+{
+    static const char caps[] = "tests/lunatic/guests/caps.wasm";
+    static const struct { const char *args[6]; const char *line; } cases[] = {
+        { { "run", "--allow-listen", "127.0.0.1:0", caps }, "main: bind 0 connect 2 mapped 2 resolve 2\n" },
+        { { "run", "--allow-listen=127.0.0.1:0", caps }, "main: bind 0 connect 2 mapped 2 resolve 2\n" },
+        { { "--allow-listen=127.0.0.1:0", caps }, "main: bind 0 connect 2 mapped 2 resolve 2\n" },
+        { { "run", "--allow-net=127.0.0.1:1", caps }, "main: bind 2 connect 3 mapped 3 resolve 2\n" },
+        { { "--allow-net=127.0.0.1:1", caps }, "main: bind 2 connect 3 mapped 3 resolve 2\n" },
+        /* bare: the next word is FILE.wasm, never a value */
+        { { "run", "--allow-net", caps }, "main: bind 2 connect 3 mapped 3 resolve 0\n" },
+        { { "--allow-net", caps }, "main: bind 2 connect 3 mapped 3 resolve 0\n" },
+        { { "run", "--allow-dns", caps }, "main: bind 2 connect 2 mapped 2 resolve 0\n" },
+        { { "--allow-dns", caps }, "main: bind 2 connect 2 mapped 2 resolve 0\n" },
+        /* repeatable: each rule adds */
+        { { "run", "--allow-net=127.0.0.1:2", "--allow-net=127.0.0.1:1", caps },
+          "main: bind 2 connect 3 mapped 3 resolve 2\n" },
+        { { "run", caps }, "main: bind 2 connect 2 mapped 2 resolve 2\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *argv[10];
+        int n = 0;
+        for (; cases[i].args[n]; n++)
+            argv[n] = cases[i].args[n];
+        argv[n++] = "net";
+        argv[n++] = "1";
+        argv[n] = NULL;
+        cli_result r = cli_run_lvm(argv);
+        cr_expect_eq(r.status, 0, "case %zu: status %d; stderr: %s", i, r.status, r.err);
+        cr_expect(strncmp(r.out, cases[i].line, strlen(cases[i].line)) == 0,
+                  "case %zu: stdout: %s", i, r.out);
+        cli_result_free(&r);
+    }
+}
+
 Test(cli_options, help_lists_every_option_in_its_equals_form)
 {
     cli_result r = RUN("--help");
     cr_expect_eq(r.status, 0);
     const char *forms[] = { "--workers=N", "--reductions=N", "--max-memory=P",
                             "--dir=HOST[::GUEST]", "--env=NAME=VALUE", "--inherit-env",
-                            "--tcplisten=ADDR:PORT", "-h, --help", "-V, --version",
-                            "(N from 1 to 1024)", "(P from 1 to 65536)" };
+                            "--tcplisten=ADDR:PORT", "--allow-net[=RULE]",
+                            "--allow-listen=ADDR:PORTS", "--allow-dns", "-h, --help", "-V, --version",
+                            "(N from 1 to 1024)", "(P from 1 to 65536)",
+                            "--max-total-memory=BYTES", "(BYTES from 65536 to 281474976710656)",
+                            "--max-fds=N", "--max-total-fds=N" };
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
         cr_expect(strstr(r.out, forms[i]), "no '%s' in:\n%s", forms[i], r.out);
     cli_result_free(&r);
@@ -221,6 +269,41 @@ Test(cli_options, memory_limit_below_the_minimum_refuses_to_start)
                             "pages, the limit is 1 (set by --max-memory 1)\n"),
               "stderr: %s", r.err);
     cr_expect_not(strstr(r.err, "out of host memory"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* A table too big for --max-memory, and memory past --max-total-memory:
+ * refused at instantiation with the option named, never "out of host
+ * memory"; a memory.grow the total refused is named as the program fails. */
+Test(cli_options, table_and_total_limits_name_their_option)
+{
+    char guest[1024];
+    snprintf(guest, sizeof guest, "%s", cli_wat("big_table"));
+    cli_result r = RUN("run", "--max-memory", "1", guest);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, ": memory limit exceeded: table 0 needs 800000 bytes (100000 "
+                            "entries): with the memory and the other tables, over the limit of "
+                            "1 pages (set by --max-memory 1)\n"), "stderr: %s", r.err);
+    cr_expect_not(strstr(r.err, "out of host memory"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = RUN("run", "--max-memory", "14", guest);
+    cr_expect_eq(r.status, 0, "800,000 bytes less the free 65,536 fit in 13 pages: %s", r.err);
+    cli_result_free(&r);
+
+    r = RUN("run", "--max-total-memory", "65536", "examples/hello.wasm");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "lvm: examples/hello.wasm: total memory limit exceeded: memory 0 "
+                            "needs 131072 bytes, all processes hold "), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, " of 65536 (set by --max-total-memory)\n"), "stderr: %s", r.err);
+    cr_expect_not(strstr(r.err, "out of host memory"), "stderr: %s", r.err);
+    cli_result_free(&r);
+
+    snprintf(guest, sizeof guest, "%s", cli_wat("grow_refused"));
+    r = RUN("run", "--max-total-memory", "1000000", guest);
+    cr_expect_eq(r.status, 134, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "lvm: process 1: memory.grow to 21 pages failed: all processes "
+                            "together would pass --max-total-memory 1000000\n"),
+              "stderr: %s", r.err);
     cli_result_free(&r);
 }
 

@@ -76,6 +76,11 @@ static void check_usage_errors(const usage_case *cases, size_t n)
 #define WORKERS "lvm: --workers: expected a number from 1 to 1024, got "
 #define REDUCTIONS "lvm: --reductions: expected a number from 1 to 2147483647, got "
 #define MAX_MEMORY "lvm: --max-memory: expected a number from 1 to 65536, got "
+#define MAX_PROCESSES "lvm: --max-processes: expected a number from 1 to 1073741824, got "
+#define MAX_QUEUED "lvm: --max-queued: expected a number from 1 to 1099511627776, got "
+#define MAX_TOTAL "lvm: --max-total-memory: expected a number from 65536 to 281474976710656, got "
+#define MAX_FDS "lvm: --max-fds: expected a number from 1 to 1048576, got "
+#define MAX_TOTAL_FDS "lvm: --max-total-fds: expected a number from 1 to 1073741824, got "
 
 Test(cli_usage, bad_numbers_name_the_option_and_the_value)
 {
@@ -106,6 +111,21 @@ Test(cli_usage, bad_numbers_name_the_option_and_the_value)
         { { "run", "--max-memory", "0", "x.wasm", NULL }, MAX_MEMORY "'0'" },
         { { "run", "--max-memory", "65537", "x.wasm", NULL }, MAX_MEMORY "'65537'" },
         { { "run", "--max-memory", "4GiB", "x.wasm", NULL }, MAX_MEMORY "'4GiB'" },
+        { { "run", "--max-processes", NULL }, MAX_PROCESSES "nothing" },
+        { { "run", "--max-processes", "0", "x.wasm", NULL }, MAX_PROCESSES "'0'" },
+        { { "run", "--max-processes=1073741825", "x.wasm", NULL }, MAX_PROCESSES "'1073741825'" },
+        { { "run", "--max-queued", NULL }, MAX_QUEUED "nothing" },
+        { { "run", "--max-queued", "0", "x.wasm", NULL }, MAX_QUEUED "'0'" },
+        { { "run", "--max-queued", "64MiB", "x.wasm", NULL }, MAX_QUEUED "'64MiB'" },
+        { { "run", "--max-total-memory", NULL }, MAX_TOTAL "nothing" },
+        { { "run", "--max-total-memory", "65535", "x.wasm", NULL }, MAX_TOTAL "'65535'" },
+        { { "run", "--max-total-memory", "1G", "x.wasm", NULL }, MAX_TOTAL "'1G'" },
+        { { "run", "--max-total-memory=281474976710657", "x.wasm", NULL },
+          MAX_TOTAL "'281474976710657'" },
+        { { "run", "--max-fds", "0", "x.wasm", NULL }, MAX_FDS "'0'" },
+        { { "run", "--max-fds=1048577", "x.wasm", NULL }, MAX_FDS "'1048577'" },
+        { { "run", "--max-total-fds", NULL }, MAX_TOTAL_FDS "nothing" },
+        { { "run", "--max-total-fds", "-3", "x.wasm", NULL }, MAX_TOTAL_FDS "'-3'" },
         /* The first bad option is the one reported. */
         { { "run", "--workers", "0", "--frobnicate", NULL }, WORKERS "'0'" });
 }
@@ -197,6 +217,60 @@ Test(cli_usage, bad_tcplisten_names_the_bad_part)
           LISTEN "'127.0.0.1:http': PORT 'http' is not a number from 0 to 65535" },
         { { "run", "--tcplisten", "[::1]:-1", "x.wasm", NULL },
           LISTEN "'[::1]:-1': PORT '-1' is not a number from 0 to 65535" });
+}
+
+#define NET "lvm: --allow-net: expected HOST:PORTS or ADDR[/BITS]:PORTS, got "
+#define BIND "lvm: --allow-listen: expected ADDR[/BITS]:PORTS, got "
+#define PORTS "is not a port from 0 to 65535, LO-HI or *"
+
+Test(cli_usage, bad_network_rules_name_the_bad_part)
+{
+    CHECK_USAGE_ERRORS(
+        { { "run", "--allow-net=", "x.wasm", NULL }, NET "'': no :PORT" },
+        { { "run", "--allow-net=127.0.0.1", "x.wasm", NULL }, NET "'127.0.0.1': no :PORT" },
+        { { "run", "--allow-net=:80", "x.wasm", NULL }, NET "':80': empty ADDR" },
+        { { "run", "--allow-net=127.0.0.1:70000", "x.wasm", NULL },
+          NET "'127.0.0.1:70000': PORT '70000' " PORTS },
+        { { "run", "--allow-net=127.0.0.1:9-1", "x.wasm", NULL },
+          NET "'127.0.0.1:9-1': PORT '9-1' " PORTS },
+        { { "run", "--allow-net=127.0.0.1:**", "x.wasm", NULL },
+          NET "'127.0.0.1:**': PORT '**' " PORTS },
+        { { "run", "--allow-net=10.0.0.0/33:1", "x.wasm", NULL },
+          NET "'10.0.0.0/33:1': BITS '33' is more than an IPv4 address has (32)" },
+        { { "run", "--allow-net=[::1]/129:1", "x.wasm", NULL },
+          NET "'[::1]/129:1': BITS '129' is not a prefix length" },
+        { { "run", "--allow-net=::1:80", "x.wasm", NULL },     /* IPv6 needs brackets */
+          NET "'::1:80': ADDR '::1' is not an IPv4 address, an [IPv6] address, a host name or *" },
+        { { "run", "--allow-net=exa mple.com:1", "x.wasm", NULL },
+          NET "'exa mple.com:1': ADDR 'exa mple.com' is not an IPv4 address, an [IPv6] "
+              "address, a host name or *" },
+        { { "run", "--allow-net=*/0:1", "x.wasm", NULL }, NET "'*/0:1': * takes no /BITS" },
+        { { "run", "--allow-net=256.0.0.1:1", "x.wasm", NULL },
+          NET "'256.0.0.1:1': ADDR '256.0.0.1' is not an IPv4 address, an [IPv6] address, a "
+              "host name or *" },
+        { { "run", "--allow-listen", NULL }, BIND "nothing" },
+        { { "run", "--allow-listen=", "x.wasm", NULL }, BIND "'': no :PORT" },
+        { { "run", "--allow-listen", "localhost:80", "x.wasm", NULL },  /* a bind takes an address */
+          BIND "'localhost:80': ADDR 'localhost' is not an IPv4 address, an [IPv6] address or *" },
+        { { "run", "--allow-listen", "127.0.0.1:http", "x.wasm", NULL },
+          BIND "'127.0.0.1:http': PORT 'http' " PORTS },
+        { { "run", "--allow-listen=[::1:80", "x.wasm", NULL },
+          BIND "'[::1:80': ADDR '[::1' is not an [IPv6] address" },
+        { { "run", "--allow-dns=yes", "x.wasm", NULL }, "lvm: --allow-dns: expected no value, got 'yes'" },
+        { { "validate", "--allow-net", "x.wasm", NULL }, "lvm: --allow-net: not an option of validate" },
+        { { "validate", "--allow-dns", "x.wasm", NULL }, "lvm: --allow-dns: not an option of validate" });
+}
+
+Test(cli_usage, a_host_that_does_not_resolve_fails_to_start)
+{
+    /* The rule is good usage; the name not resolving is the world's
+     * answer at start (exit 1), as a port in use is for --tcplisten. */
+    cli_result r = RUN("run", "--allow-net=nonexistent.invalid:443", "examples/hello.wasm");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strncmp(r.err, "lvm: --allow-net: cannot grant 'nonexistent.invalid:443': cannot "
+                             "resolve 'nonexistent.invalid': ", 96) == 0, "stderr: %s", r.err);
+    cr_expect_str_eq(r.out, "", "the program ran");
+    cli_result_free(&r);
 }
 
 Test(cli_usage, missing_file_is_named)

@@ -79,7 +79,10 @@ Test(examples, echo_server)
     int port = 20000 + rand() % 40000;
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
-    const char *argv[] = { test_lvm_path(), "run", "examples/echo_server.wasm", port_s, "3", NULL };
+    char grant[64];
+    snprintf(grant, sizeof grant, "--allow-listen=127.0.0.1:%d", port);
+    const char *argv[] = { test_lvm_path(), "run", grant, "examples/echo_server.wasm", port_s, "3",
+                           NULL };
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {

@@ -19,19 +19,28 @@
 
 TestSuite(net, .timeout = 60);
 
+/* `lvm run --workers W` with every network grant (test_caps.c tests
+ * the grants themselves) on net.wasm SCENARIO [ARG]. */
+static run_result *net_run(const char *workers, const char *scenario, const char *arg)
+{
+    const char *args[] = { "run", "--workers", workers, "--allow-net", "--allow-listen=*:*",
+                           NET_GUEST, scenario, arg, NULL };
+    return lun_run_args(args);
+}
+
 /* A listener moved to a server process, which accepts; vectored writes
  * of three buffers, reads into two small buffers (so partial reads) on
  * both sides; the server sees EOF (read 0) when the client closes. */
 Test(net, echo_round_trip)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "echo", NULL);
+    run_result *r = net_run("2", "echo", NULL);
     EXPECT_RUN(r, 0, "echo: hello, vectored world\nserver: eof\njoin 0\n");
 }
 
 /* The same on one worker: every wait suspends only its process (D12). */
 Test(net, echo_one_worker)
 {
-    run_result *r = lun_run(NET_GUEST, "1", "echo", NULL);
+    run_result *r = net_run("1", "echo", NULL);
     EXPECT_RUN(r, 0, "echo: hello, vectored world\nserver: eof\njoin 0\n");
 }
 
@@ -41,7 +50,7 @@ Test(net, echo_one_worker)
  * low 16 bits; stream and listener ids count separately. */
 Test(net, error_codes)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "errors", NULL);
+    run_result *r = net_run("2", "errors", NULL);
     EXPECT_RUN(r, 0,
                "bind 1.1.1.1:5000: 8\n"
                "bind addr_len 5: 12\n"
@@ -55,7 +64,7 @@ Test(net, error_codes)
  * (9), and lvm is not killed by SIGPIPE (D14). */
 Test(net, closed_peer_eof_and_broken_pipe)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "closed_peer", NULL);
+    run_result *r = net_run("2", "closed_peer", NULL);
     EXPECT_RUN(r, 0, "read after the peer closed: code 0, 0 bytes\nwrite after the peer closed: 9\n");
 }
 
@@ -63,7 +72,7 @@ Test(net, closed_peer_eof_and_broken_pipe)
  * the next read, then BrokenPipe (9). */
 Test(net, reset_peer_is_connection_reset)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "reset_peer", NULL);
+    run_result *r = net_run("2", "reset_peer", NULL);
     EXPECT_RUN(r, 0, "read after the peer reset: code 4, 0 bytes\nwrite after the reset: 9\n");
 }
 
@@ -71,20 +80,20 @@ Test(net, reset_peer_is_connection_reset)
  * by each; the server sees EOF only when C, the last holder, closes. */
 Test(net, stream_across_three_processes)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "move3", NULL);
+    run_result *r = net_run("2", "move3", NULL);
     EXPECT_RUN(r, 0, "B: echoed\nC: echoed\nS saw eof\njoin 0\n");
 }
 
 /* Two processes blocked reading one shared stream are both woken. */
 Test(net, two_readers_of_one_stream)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "two_readers", NULL);
+    run_result *r = net_run("2", "two_readers", NULL);
     EXPECT_RUN(r, 0, "read one\nread one\njoins 0 0\n");
 }
 
 Test(net, two_readers_one_worker)
 {
-    run_result *r = lun_run(NET_GUEST, "1", "two_readers", NULL);
+    run_result *r = net_run("1", "two_readers", NULL);
     EXPECT_RUN(r, 0, "read one\nread one\njoins 0 0\n");
 }
 
@@ -93,7 +102,7 @@ Test(net, two_readers_one_worker)
  * peer reads EOF). */
 Test(net, cancel_blocked_accept_and_read)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "cancel_blocked", NULL);
+    run_result *r = net_run("2", "cancel_blocked", NULL);
     EXPECT_RUN(r, 0, "listener released: yes\npeer read after cancel: 0 bytes\n");
 }
 
@@ -102,7 +111,7 @@ Test(net, cancel_blocked_accept_and_read)
  * resolve, ids only for successes, remove_resolver ignoring unknown ids. */
 Test(net, resolve)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "resolve", NULL);
+    run_result *r = net_run("2", "resolve", NULL);
     EXPECT_RUN(r, 0,
                "localhost:80: loopback\n"
                "[::1]:8080: loopback\n"
@@ -120,7 +129,7 @@ Test(net, resolve)
  * others loop on lookups and are cancelled at any point (D18). */
 Test(net, resolve_many_and_cancel)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "resolve_many", NULL);
+    run_result *r = net_run("2", "resolve_many", NULL);
     EXPECT_RUN(r, 0, "16 lookups, 0 failed\n");
 }
 
@@ -129,7 +138,7 @@ Test(net, resolve_many_and_cancel)
  * and the reader still gets every byte in order. */
 Test(net, big_write_short_and_waiting)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "big_write", NULL);
+    run_result *r = net_run("2", "big_write", NULL);
     EXPECT_RUN(r, 0, "wrote 8388608 bytes, short writes: yes\nreader: 8388608 bytes, all in order\njoin 0\n");
 }
 
@@ -137,7 +146,7 @@ Test(net, big_write_short_and_waiting)
  * the reader runs (D12). */
 Test(net, big_write_one_worker)
 {
-    run_result *r = lun_run(NET_GUEST, "1", "big_write", NULL);
+    run_result *r = net_run("1", "big_write", NULL);
     EXPECT_RUN(r, 0, "wrote 8388608 bytes, short writes: yes\nreader: 8388608 bytes, all in order\njoin 0\n");
 }
 
@@ -147,7 +156,7 @@ Test(net, big_write_one_worker)
  * count toward the 64. */
 Test(net, more_than_64_iovecs_is_short)
 {
-    run_result *r = lun_run(NET_GUEST, "2", "many_iovs", NULL);
+    run_result *r = net_run("2", "many_iovs", NULL);
     EXPECT_RUN(r, 0,
                "write of 100 buffers, 5050 bytes: 2080 written\n"
                "write of 50 empty and 50 2-byte buffers: 100 written\n"
@@ -172,7 +181,7 @@ Test(net, ipv6_loopback)
 {
     if (!ipv6_loopback_usable())
         cr_skip_test("no IPv6 loopback on this machine");
-    run_result *r = lun_run(NET_GUEST, "2", "ipv6", NULL);
+    run_result *r = net_run("2", "ipv6", NULL);
     EXPECT_RUN(r, 0, "server read: ping over ::1\nclient read: pong over ::1\nserver read: via resolve\n");
 }
 
@@ -272,7 +281,7 @@ Test(net, connect_waits_and_cancel_during_connect, .timeout = 30)
     cr_assert(pthread_create(&t, NULL, make_room, &m) == 0);
     char ports[32];
     snprintf(ports, sizeof ports, "%u,%u", full_port, signal_port);
-    run_result *r = lun_run(NET_GUEST, "1", "connect_wait", ports);
+    run_result *r = net_run("1", "connect_wait", ports);
     /* If the guest failed before its signal, the thread still waits. */
     int poke;
     host_connect(signal_port, 1000, &poke);
@@ -339,7 +348,7 @@ static const struct {
 Test(net, every_trap_rule, .timeout = 180)
 {
     for (size_t i = 0; i < sizeof net_traps / sizeof net_traps[0]; i++) {
-        run_result *r = lun_run(NET_GUEST, "2", "trap", net_traps[i].name);
+        run_result *r = net_run("2", "trap", net_traps[i].name);
         cr_expect_eq(r->status, 134, "%s: status %d\nstderr: %s", net_traps[i].name, r->status, r->err);
         cr_expect(strstr(r->err, net_traps[i].message), "%s: stderr: %s", net_traps[i].name, r->err);
         cr_expect(!strstr(r->out, "no trap"), "%s: did not trap", net_traps[i].name);
