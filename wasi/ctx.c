@@ -321,15 +321,27 @@ wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd)
     return &ctx->fds[fd];
 }
 
-uint32_t wasi_fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out)
+uint32_t wasi_fd_lookup_kind(wasi_ctx *ctx, uint32_t fd, wasi_fd_kind kind, uint32_t wrong_kind,
+                             uint64_t need, wasi_fd **out)
 {
     wasi_fd *f = wasi_fd_get(ctx, fd);
     if (!f)
         return WASI_EBADF;
+    bool ok = kind == WASI_KIND_ANY ? true
+            : kind == WASI_KIND_DIR ? f->type == WASI_FILETYPE_DIRECTORY
+            : kind == WASI_KIND_FILE ? wasi_fd_is_file(f)
+            : f->type == WASI_FILETYPE_SOCKET_STREAM;
+    if (!ok)
+        return wrong_kind;
     if ((f->rights & need) != need)
         return WASI_ENOTCAPABLE;
     *out = f;
     return WASI_ESUCCESS;
+}
+
+uint32_t wasi_fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out)
+{
+    return wasi_fd_lookup_kind(ctx, fd, WASI_KIND_ANY, WASI_EBADF, need, out);
 }
 
 uint32_t wasi_fd_insert(wasi_ctx *ctx, const wasi_fd *f)

@@ -245,6 +245,15 @@ wasi_fd *wasi_fd_get(wasi_ctx *ctx, uint32_t fd);
  * sets *out, or the WASI errno (EBADF, ENOTCAPABLE). */
 uint32_t wasi_fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out);
 
+/* The kinds of descriptor a call may insist on (wasi_fd_lookup_kind). */
+typedef enum { WASI_KIND_ANY, WASI_KIND_DIR, WASI_KIND_FILE, WASI_KIND_SOCKET } wasi_fd_kind;
+
+/* wasi_fd_lookup for a call that needs one kind of descriptor, checked in
+ * wasmtime's order: EBADF if fd is not open, `wrong_kind` if it is not of
+ * that kind (FILE: see wasi_fd_is_file), then ENOTCAPABLE. */
+uint32_t wasi_fd_lookup_kind(wasi_ctx *ctx, uint32_t fd, wasi_fd_kind kind, uint32_t wrong_kind,
+                             uint64_t need, wasi_fd **out);
+
 /* Put an open host descriptor into the lowest free slot; returns the
  * guest number or UINT32_MAX (out of memory, or a descriptor budget
  * spent: ctx->fd_refused says EMFILE or ENFILE; the caller closes

@@ -389,13 +389,7 @@ static lvm_err fd_fdstat_set_rights(lvm_hostcall *call, lvm_val *ar)
  * with the rights `need` (ENOTCAPABLE). */
 static uint32_t file_lookup(lvm_hostcall *call, uint32_t fd, uint64_t need, wasi_fd **out)
 {
-    wasi_fd *f = wasi_fd_get(wasi_ctx_of(call), fd);
-    if (!f || !wasi_fd_is_file(f))
-        return WASI_EBADF;
-    if ((f->rights & need) != need)
-        return WASI_ENOTCAPABLE;
-    *out = f;
-    return WASI_ESUCCESS;
+    return wasi_fd_lookup_kind(wasi_ctx_of(call), fd, WASI_KIND_FILE, WASI_EBADF, need, out);
 }
 
 /* fd_advise(fd, offset: u64, len: u64, advice: u8) -> errno

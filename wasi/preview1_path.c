@@ -45,15 +45,7 @@ enum { OFLAG_CREAT = 1, OFLAG_DIRECTORY = 2, OFLAG_EXCL = 4, OFLAG_TRUNC = 8 };
 static uint32_t dir_lookup(lvm_hostcall *call, uint32_t fd, uint64_t need, uint32_t not_dir,
                            wasi_fd **out)
 {
-    wasi_fd *dir = wasi_fd_get(wasi_ctx_of(call), fd);
-    if (!dir)
-        return WASI_EBADF;
-    if (dir->type != WASI_FILETYPE_DIRECTORY)
-        return not_dir;
-    if ((dir->rights & need) != need)
-        return WASI_ENOTCAPABLE;
-    *out = dir;
-    return WASI_ESUCCESS;
+    return wasi_fd_lookup_kind(wasi_ctx_of(call), fd, WASI_KIND_DIR, not_dir, need, out);
 }
 
 /* Look up the directory fd with right `need`, then resolve the path

@@ -268,15 +268,7 @@ static lvm_err sched_yield_(lvm_hostcall *call, lvm_val *ar)
  * ENOTSOCK if it is not a socket, then ENOTCAPABLE. */
 static uint32_t sock_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t need, wasi_fd **out)
 {
-    wasi_fd *f = wasi_fd_get(ctx, fd);
-    if (!f)
-        return WASI_EBADF;
-    if (f->type != WASI_FILETYPE_SOCKET_STREAM)
-        return WASI_ENOTSOCK;
-    if ((f->rights & need) != need)
-        return WASI_ENOTCAPABLE;
-    *out = f;
-    return WASI_ESUCCESS;
+    return wasi_fd_lookup_kind(ctx, fd, WASI_KIND_SOCKET, WASI_ENOTSOCK, need, out);
 }
 
 /* sock_accept(fd, flags: fdflags, fd_out: ptr<fd>) -> errno
