@@ -161,6 +161,16 @@ Test(caps, allow_listen_rules)
     close(fd);
 }
 
+/* An address literal is no DNS query: it resolves without --allow-dns
+ * (the crate resolves "127.0.0.1:80" before it connects), a name does
+ * not. */
+Test(caps, literals_resolve_without_allow_dns)
+{
+    const char *args[] = { "run", CAPS_GUEST, "literal", NULL };
+    run_result *r = lun_run_args(args);
+    EXPECT_RUN(r, 0, "resolve 127.0.0.1:80 0\nresolve [::1]:80 0\nresolve localhost:80 2\n");
+}
+
 /* A parent's narrowed fd 3 stays narrow in its child; a closed one is
  * gone (the child's fd 3 is not a fresh copy of --dir). */
 Test(caps, children_get_the_parents_current_descriptors)

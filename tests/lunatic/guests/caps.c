@@ -9,6 +9,8 @@
  *   caps fds narrow    main drops FD_READ from what fd 3 hands down, then
  *   caps fds close     (or instead) closes fd 3; a spawn_with_context
  *                      child then reports fd 3 and opening caps.c below it
+ *   caps literal       resolve of two address literals ("127.0.0.1:80",
+ *                      "[::1]:80") and of a name, as io codes
  *   caps module        main loads its own bytes from /g/caps.wasm (run
  *                      with --dir tests/lunatic/guests::/g) and runs the
  *                      export caps_probe with spawn_from_module: the child
@@ -142,8 +144,18 @@ int main(int argc, char **argv)
         spawn_and_join(fd_child);
         return 0;
     }
+    if (!strcmp(s, "literal")) {
+        static const char *const names[] = { "127.0.0.1:80", "[::1]:80", "localhost:80" };
+        for (int i = 0; i < 3; i++) {
+            uint32_t id, res = lunatic_resolve(names[i], (uint32_t)strlen(names[i]), &id);
+            if (res == 0)
+                lunatic_remove_resolver(id);
+            printf("resolve %s %u\n", names[i], res);
+        }
+        return 0;
+    }
     if (!strcmp(s, "module"))
         return module();
-    printf("usage: caps net PORT | fds narrow|close | module\n");
+    printf("usage: caps net PORT | fds narrow|close | literal | module\n");
     return 2;
 }
