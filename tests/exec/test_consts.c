@@ -12,37 +12,12 @@
 #include <string.h>
 
 #include "exec.h"
+#include "env.h"
 #include "wat.h"
-
-typedef struct env {
-    lvm_store *store;
-    lvm_module *module;
-    lvm_instance *inst;
-    lvm_thread *thread;
-} env;
 
 static env instantiate(lvm_module *m)
 {
-    env e = { .store = lvm_store_new(), .module = m, .thread = lvm_thread_new(NULL) };
-    lvm_diag d;
-    cr_assert_eq(lvm_instantiate(e.store, NULL, e.module, e.thread, &e.inst, &d), LVM_OK,
-                 "%s", d.message);
-    return e;
-}
-
-static void teardown(env *e)
-{
-    lvm_thread_free(e->thread);
-    lvm_store_free(e->store);
-    lvm_module_release(e->module);
-}
-
-static lvm_func *export_func(env *e, const char *name)
-{
-    lvm_extern x;
-    cr_assert(lvm_instance_export(e->inst, name, &x), "no export %s", name);
-    cr_assert_eq(x.kind, LVM_EXTERN_FUNC);
-    return x.u.func;
+    return env_new(m, NULL);
 }
 
 /* `depth` returns its argument n after recursing n deep, each frame
@@ -66,14 +41,14 @@ Test(exec_consts, a_thousand_constant_pairs_recurse_ten_thousand_deep)
     char *wat = recursion_wat(1000);
     env e = instantiate(load_wat(wat));
     free(wat);
-    lvm_func *f = export_func(&e, "depth");
+    lvm_func *f = env_export(&e, "depth");
     lvm_val arg = { .i64 = 10000 }, res;
     cr_assert_eq(lvm_invoke(e.thread, f, &arg, &res), LVM_OK);
     cr_assert_eq(res.i32, 10000);
     /* The body's 1,002 constant instructions hold two values (0 and 1). */
     cr_assert_eq(f->code->nconsts, 2);
     cr_assert_lt(f->code->nslots, 16, "nslots %u", f->code->nslots);
-    teardown(&e);
+    env_free(&e);
 }
 
 /* A module of one exported function `run` of type [] -> [i32] whose body
@@ -126,12 +101,12 @@ Test(exec_consts, five_million_constant_pairs_in_one_function_run)
     free(bytes);
     cr_assert_not_null(m, "%s", d.message);
     env e = instantiate(m);
-    lvm_func *f = export_func(&e, "run");
+    lvm_func *f = env_export(&e, "run");
     lvm_val res;
     cr_assert_eq(lvm_invoke(e.thread, f, NULL, &res), LVM_OK);
     cr_assert_eq(res.i32, 7);
     cr_assert_eq(f->code->nconsts, 2);                 /* 0 and 7 */
-    teardown(&e);
+    env_free(&e);
 }
 
 Test(exec_consts, equal_bits_share_a_slot_and_distinct_ones_do_not)
@@ -150,12 +125,12 @@ Test(exec_consts, equal_bits_share_a_slot_and_distinct_ones_do_not)
         "  (i32.add (i32.const 1))\n"
         "  (i32.add (i32.wrap_i64 (i64.const 1)))\n"
         "  (i32.add (i32.const 0))))"));
-    lvm_func *f = export_func(&e, "f");
+    lvm_func *f = env_export(&e, "f");
     lvm_val res;
     cr_assert_eq(lvm_invoke(e.thread, f, NULL, &res), LVM_OK);
     /* 0 + 0 + 0 + 0 + 1 + 0x80000000 + 0x80000000 + 1 + 1 (i32 wraps) */
     cr_assert_eq(res.i32, 3u);
     /* bits 0, 0x80000000, 0x8000000000000000, 1, 32 */
     cr_assert_eq(f->code->nconsts, 5);
-    teardown(&e);
+    env_free(&e);
 }

@@ -13,41 +13,12 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "env.h"
 #include "wat.h"
-
-
-typedef struct env {
-    lvm_store *store;
-    lvm_module *module;
-    lvm_instance *inst;
-    lvm_thread *thread;
-} env;
 
 static env setup(const char *wat, const lvm_thread_config *cfg)
 {
-    env e;
-    e.store = lvm_store_new();
-    e.module = load_wat(wat);
-    e.thread = lvm_thread_new(cfg);
-    lvm_diag d;
-    cr_assert_eq(lvm_instantiate(e.store, NULL, e.module, e.thread, &e.inst, &d), LVM_OK,
-                 "%s", d.message);
-    return e;
-}
-
-static void teardown(env *e)
-{
-    lvm_thread_free(e->thread);
-    lvm_store_free(e->store);
-    lvm_module_release(e->module);
-}
-
-static lvm_func *export_func(env *e, const char *name)
-{
-    lvm_extern x;
-    cr_assert(lvm_instance_export(e->inst, name, &x), "no export %s", name);
-    cr_assert_eq(x.kind, LVM_EXTERN_FUNC);
-    return x.u.func;
+    return env_new(load_wat(wat), cfg);
 }
 
 static const char *loop_wat =
@@ -62,7 +33,7 @@ Test(exec_slices, loop_yields_and_resumes_to_the_right_result)
 {
     lvm_thread_config cfg = { .reductions = 100 };
     env e = setup(loop_wat, &cfg);
-    lvm_func *f = export_func(&e, "count");
+    lvm_func *f = env_export(&e, "count");
     lvm_val arg = { .i64 = 100000 };
     cr_assert_eq(exec_enter(e.thread, f, &arg), LVM_OK);
     int slices = 0;
@@ -75,7 +46,7 @@ Test(exec_slices, loop_yields_and_resumes_to_the_right_result)
     cr_assert_eq(e.thread->stack[0].i32, 100000);
     /* One reduction per back-edge: 100,000 iterations at 100 per slice. */
     cr_assert(slices >= 900 && slices <= 1100, "slices = %d", slices);
-    teardown(&e);
+    env_free(&e);
 }
 
 Test(exec_slices, invoke_runs_all_slices)
@@ -83,9 +54,9 @@ Test(exec_slices, invoke_runs_all_slices)
     lvm_thread_config cfg = { .reductions = 7 };
     env e = setup(loop_wat, &cfg);
     lvm_val arg = { .i64 = 12345 }, res;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "count"), &arg, &res), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "count"), &arg, &res), LVM_OK);
     cr_assert_eq(res.i32, 12345);
-    teardown(&e);
+    env_free(&e);
 }
 
 static const char *rec_wat =
@@ -99,22 +70,22 @@ Test(exec_stack, deep_recursion_grows_the_stack)
 {
     env e = setup(rec_wat, NULL);
     lvm_val arg = { .i64 = 50000 }, res;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "sum"), &arg, &res), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "sum"), &arg, &res), LVM_OK);
     cr_assert_eq(res.i64, 50000ull * 50001 / 2);
-    teardown(&e);
+    env_free(&e);
 }
 
 Test(exec_stack, runaway_recursion_is_a_trap_and_the_thread_survives)
 {
     lvm_thread_config cfg = { .max_call_depth = 1000 };
     env e = setup(rec_wat, &cfg);
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "forever"), NULL, NULL),
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "forever"), NULL, NULL),
                  LVM_ERR_TRAP_STACK_EXHAUSTED);
     cr_assert_str_eq(lvm_strerror(LVM_ERR_TRAP_STACK_EXHAUSTED), "call stack exhausted");
     lvm_val arg = { .i64 = 10 }, res;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "sum"), &arg, &res), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "sum"), &arg, &res), LVM_OK);
     cr_assert_eq(res.i64, 55);
-    teardown(&e);
+    env_free(&e);
 }
 
 Test(exec_stack, value_stack_limit_is_a_trap)
@@ -122,23 +93,23 @@ Test(exec_stack, value_stack_limit_is_a_trap)
     lvm_thread_config cfg = { .max_stack_slots = 4096 };
     env e = setup(rec_wat, &cfg);
     lvm_val arg = { .i64 = 100000 }, res;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "sum"), &arg, &res),
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "sum"), &arg, &res),
                  LVM_ERR_TRAP_STACK_EXHAUSTED);
-    teardown(&e);
+    env_free(&e);
 }
 
 Test(exec_trap, backtrace_names_the_functions)
 {
     env e = setup("(module (func $inner (unreachable))\n"
                   " (func $outer (export \"outer\") (call $inner)))", NULL);
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "outer"), NULL, NULL),
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "outer"), NULL, NULL),
                  LVM_ERR_TRAP_UNREACHABLE);
     char buf[512];
     cr_assert_eq(lvm_thread_backtrace(e.thread, buf, sizeof buf), 2);
     cr_assert(strstr(buf, "inner"), "%s", buf);
     cr_assert(strstr(buf, "outer"), "%s", buf);
     cr_assert(strstr(buf, "inner") < strstr(buf, "outer"), "innermost first: %s", buf);
-    teardown(&e);
+    env_free(&e);
 }
 
 /* Lowering rules: each function's result depends on getting one right. */
@@ -174,33 +145,33 @@ Test(exec_lower, slot_rules)
     env e = setup(rules_wat, NULL);
     lvm_val a[2], r[2];
     a[0].i64 = 5;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "preserve"), a, r), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "preserve"), a, r), LVM_OK);
     cr_assert_eq((int32_t)r[0].i32, 5 - 100);
     a[0].i64 = 1; a[1].i64 = 2;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "swap"), a, r), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "swap"), a, r), LVM_OK);
     cr_assert_eq(r[0].i32, 2);
     cr_assert_eq(r[1].i32, 1);
     a[0].i64 = 21;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "retarget"), a, r), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "retarget"), a, r), LVM_OK);
     cr_assert_eq(r[0].i32, 42);
     a[0].i64 = 9;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "moves"), a, r), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "moves"), a, r), LVM_OK);
     cr_assert_eq(r[0].i32, 7);
     cr_assert_eq(r[1].i32, 9);
     a[0].i64 = 0;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "moves"), a, r), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "moves"), a, r), LVM_OK);
     cr_assert_eq(r[0].i32, 1);
     cr_assert_eq(r[1].i32, 2);
     int expect[] = { 13, 12, 10, 10 };
     for (int i = 0; i < 4; i++) {
         a[0].i64 = (uint32_t)i;
-        cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "table"), a, r), LVM_OK);
+        cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "table"), a, r), LVM_OK);
         cr_assert_eq(r[0].i32, (uint32_t)expect[i], "table(%d) = %u", i, r[0].i32);
     }
     a[0].i64 = 4;
-    cr_assert_eq(lvm_invoke(e.thread, export_func(&e, "ifpreserve"), a, r), LVM_OK);
+    cr_assert_eq(lvm_invoke(e.thread, env_export(&e, "ifpreserve"), a, r), LVM_OK);
     cr_assert_eq(r[0].i32, 4);
-    teardown(&e);
+    env_free(&e);
 }
 
 static lvm_err host_add(lvm_hostcall *call, lvm_val *v)
