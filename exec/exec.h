@@ -27,6 +27,12 @@
  * back-edges, and in proportion to their size by the bulk memory and table
  * instructions) saves that state and returns LVM_ERR_YIELD, so a scheduler
  * can resume the thread later on any worker.
+ *
+ * Catches.  A host function may turn its own call into a call of a wasm
+ * function that catches traps (lvm_hostcall_catch, lunatic's trap::catch):
+ * the callee's frames go on the same frame array, and a catch record
+ * (exec_catch) says where a trap inside them unwinds to, so a caught call
+ * yields and blocks like any other (thread.c).
  */
 #ifndef LVM_EXEC_H
 #define LVM_EXEC_H
@@ -74,6 +80,21 @@ const char *exec_op_name(enum exec_op op);
  * interp.c). */
 #define EXEC_BULK_SHIFT 6
 
+/* A catch: a host call that lvm_hostcall_catch turned into a nested call
+ * of wasm function f which catches traps (thread.c says how it is
+ * entered).  Offsets, not pointers, as in exec_frame: f may grow the value
+ * stack. */
+typedef struct exec_catch {
+    uint32_t depth;             /* t->depth at the host call: the frames
+                                   above it are f's, discarded on a trap */
+    uint32_t nresults;          /* the host call's, zeroed on a trap */
+    size_t fp_off;              /* the host call's caller's frame */
+    size_t res_off;             /* where the host call's args/results are */
+    const uint32_t *ret_pc;     /* the caller's continuation after the call */
+    lvm_instance *inst;         /* the caller's instance and function */
+    lvm_func *fn;
+} exec_catch;
+
 typedef struct exec_frame {
     const uint32_t *ret_pc;     /* where the caller continues */
     size_t fp_off;              /* caller's frame, as an offset into the
@@ -107,6 +128,23 @@ struct lvm_thread {
      * trap, so a thread that never traps does not pay for it. */
     lvm_func **bt;
     uint32_t nbt;
+    /* Catches in force, innermost last (lvm_hostcall_catch); grown on
+     * demand, emptied by exec_enter and by a trap none of them catches.
+     * catch_fn is the function a host function asked for, read by the
+     * interpreter when the host call returns LVM_ERR_CALL; host_fn is the
+     * host function being called (for its type). */
+    exec_catch *catches;
+    uint32_t ncatch, catch_cap;
+    lvm_func *catch_fn, *host_fn;
+    uint32_t catch_cells[2];    /* f's return address: CATCH_RET */
+    /* Fuel (lvm_thread_set_fuel): when fuel_limited, the reductions left.
+     * A slice starts with the smaller of slice and fuel as its budget and
+     * charges what it spent when exec_run returns (slice_budget is what
+     * is not charged yet), so an unlimited thread pays nothing per
+     * reduction (interp.c). */
+    bool fuel_limited;
+    uint64_t fuel;
+    int32_t slice_budget;
 };
 
 /* Run (or resume) the thread until it finishes the entry frame (LVM_OK),

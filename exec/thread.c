@@ -32,6 +32,9 @@ lvm_thread *lvm_thread_new(const lvm_thread_config *cfg)
     uint64_t h = exec_handler(XOP_EXIT);
     t->exit_cells[0] = (uint32_t)h;
     t->exit_cells[1] = (uint32_t)(h >> 32);
+    h = exec_handler(XOP_CATCH_RET);
+    t->catch_cells[0] = (uint32_t)h;
+    t->catch_cells[1] = (uint32_t)(h >> 32);
     return t;
 }
 
@@ -42,6 +45,7 @@ void lvm_thread_free(lvm_thread *t)
     free(t->stack);
     free(t->frames);
     free(t->bt);
+    free(t->catches);
     free(t);
 }
 
@@ -87,6 +91,7 @@ lvm_err exec_enter(lvm_thread *t, lvm_func *f, const lvm_val *args)
     fr->inst = f->inst;
     fr->fn = NULL;
     t->depth = 1;
+    t->ncatch = 0;
     t->bulk_pc = NULL;              /* no bulk instruction half done */
     memset(t->stack + code->nparams, 0, (code->nlocals - code->nparams) * sizeof(lvm_val));
     if (code->nconsts)
@@ -129,6 +134,52 @@ lvm_err lvm_invoke(lvm_thread *t, lvm_func *f, const lvm_val *args, lvm_val *res
     if (!err && ft->nresults)
         memcpy(results, t->stack, ft->nresults * sizeof *results);
     return err;
+}
+
+/* A catch is a host call that becomes a wasm call.  The host function
+ * names f and returns LVM_ERR_CALL; the interpreter, seeing that result
+ * at the host call, pushes a catch record (exec_catch) and enters f like
+ * any wasm call, its frame returning to the thread's catch_cells
+ * (CATCH_RET), which pop the record and go on after the host call.  A
+ * trap that is not one of the three that end the run unwinds to the
+ * innermost record instead of ending the run (interp.c, `trap`).
+ * Rejected: running f with a nested exec_run on the C stack, as an
+ * embedder's callback would - f could then neither yield nor block
+ * without blocking the worker, and a green process's C stack is small.
+ *
+ * Checked here rather than in the interpreter, so that the host function
+ * can tell: f must be a wasm function (a host function has no frame to
+ * unwind to) whose type equals the host function's own, since f takes the
+ * host call's arguments in place and leaves its results there; else
+ * LVM_ERR_TRAP_INDIRECT_TYPE, the trap of a call_indirect that fails the
+ * same check. */
+lvm_err lvm_hostcall_catch(lvm_hostcall *call, lvm_func *f)
+{
+    lvm_thread *t = call->thread;
+    /* caller is NULL when lvm_invoke calls a host function directly:
+     * there is no wasm caller to continue. */
+    if (!call->caller || !t || !t->host_fn)
+        return LVM_ERR_TRAP_HOST;
+    if (!f || f->host || !f->inst || !lvm_functype_equal(f->type, t->host_fn->type))
+        return LVM_ERR_TRAP_INDIRECT_TYPE;
+    t->catch_fn = f;
+    return LVM_ERR_CALL;
+}
+
+void lvm_thread_set_fuel(lvm_thread *t, uint64_t reductions)
+{
+    t->fuel = reductions;
+    t->fuel_limited = reductions != 0;
+}
+
+uint64_t lvm_thread_fuel_left(const lvm_thread *t)
+{
+    return t->fuel_limited ? t->fuel : 0;
+}
+
+bool lvm_thread_fuel_limited(const lvm_thread *t)
+{
+    return t->fuel_limited;
 }
 
 int lvm_thread_backtrace(const lvm_thread *t, char *buf, size_t size)

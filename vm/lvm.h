@@ -110,6 +110,11 @@ void lvm_module_retain(lvm_module *m);
 /* The type of the exported function `name`, if the module exports one. */
 bool lvm_module_export_functype(const lvm_module *m, const char *name, lvm_functype *out);
 void lvm_module_release(lvm_module *m);   /* frees at the last release */
+/* The exports, in the module's order: export i's name (NUL-terminated,
+ * len bytes; a wasm name may hold NUL) and kind (LVM_EXTERN_*), or NULL
+ * past the end.  (The test mode finds its tests so.) */
+uint32_t lvm_module_export_count(const lvm_module *m);
+const char *lvm_module_export_name(const lvm_module *m, uint32_t i, size_t *len, uint8_t *kind);
 /* The function that runs a C, C++ or Rust program's constructors,
  * `__wasm_call_ctors` (made by wasm-ld, never exported): its index by the
  * `name` section or, in a module without function names, the function
@@ -149,6 +154,24 @@ typedef struct lvm_hostcall {
     void *data;                 /* the pointer given at registration */
 } lvm_hostcall;
 typedef lvm_err (*lvm_host_fn)(lvm_hostcall *call, lvm_val *args_results);
+
+/* In a host function: call wasm function f, whose type must equal the host
+ * function's own, with the host call's own arguments, as a nested call
+ * that catches traps.  The host function returns what this returns
+ * (LVM_ERR_CALL; or a trap code if f cannot be called:
+ * LVM_ERR_TRAP_INDIRECT_TYPE when f is a host function or its type
+ * differs, LVM_ERR_TRAP_HOST when there is no wasm caller).  The
+ * interpreter then runs f on the same thread - it may yield, block and be
+ * preempted like any code - and when f returns, its results are the host
+ * call's results; if f (or anything it calls) traps, the frames above the
+ * call are discarded, the host call's results are all zero, and the
+ * caller continues after the call (wasm state is not restored; a caught
+ * trap leaves no backtrace).  Not caught: LVM_ERR_TRAP_EXIT (proc_exit),
+ * LVM_ERR_TRAP_FUEL, and LVM_ERR_TRAP_KILLED - they end the whole
+ * thread's run as before.  Nesting is allowed.  Only from a host function
+ * called by wasm code running on t (exec_run), not from lvm_invoke of a
+ * host function. */
+lvm_err lvm_hostcall_catch(lvm_hostcall *call, lvm_func *f);
 
 /* Types are written as "params:results" with one letter per value:
  * i=i32 I=i64 f=f32 F=f64 r=funcref e=externref.  "iI:f" is (i32 i64)->f32. */
@@ -245,6 +268,16 @@ typedef struct lvm_thread_config {
 /* NULL config = defaults (1 Mi slots, 10,000 frames... see exec/thread.c). */
 lvm_thread *lvm_thread_new(const lvm_thread_config *cfg);
 void lvm_thread_free(lvm_thread *t);
+
+/* Fuel: from now on t may spend at most `reductions` more reductions (0:
+ * no limit, the default); once they are spent, the next reduction traps
+ * with LVM_ERR_TRAP_FUEL.  lunatic 0.14's max_fuel (vm/lvm.h users convert
+ * units).  lvm_thread_fuel_left: what is left (0 when unlimited... or
+ * spent: check lvm_thread_fuel_limited).  Set it between runs, not from
+ * a host function running on t (the slice under way keeps its budget). */
+void lvm_thread_set_fuel(lvm_thread *t, uint64_t reductions);
+uint64_t lvm_thread_fuel_left(const lvm_thread *t);
+bool lvm_thread_fuel_limited(const lvm_thread *t);
 
 /* Call f with args (nparams values); write results (nresults values).
  * Runs to completion: a spent reduction budget just starts a new slice.

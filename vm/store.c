@@ -133,6 +133,20 @@ bool lvm_module_export_functype(const lvm_module *m, const char *name, lvm_funct
     return false;
 }
 
+uint32_t lvm_module_export_count(const lvm_module *m)
+{
+    return m->nexports;
+}
+
+const char *lvm_module_export_name(const lvm_module *m, uint32_t i, size_t *len, uint8_t *kind)
+{
+    if (i >= m->nexports)
+        return NULL;
+    *len = m->exports[i].name_len;
+    *kind = m->exports[i].kind;
+    return m->exports[i].name;
+}
+
 void lvm_module_retain(lvm_module *m)
 {
     __atomic_add_fetch(&m->refcount, 1, __ATOMIC_RELAXED);
