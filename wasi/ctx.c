@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -421,6 +422,23 @@ wasi_ctx *wasi_ctx_new(int argc, const char *const argv[], int envc, const char 
     return ctx_with(sh, wasi_caps_new());   /* on failure it has released both */
 }
 
+int wasi_ctx_capture(wasi_ctx *ctx, wasi_capture *c)
+{
+    int i = wasi_capture_stream_new(c);
+    if (i < 0)
+        return -1;
+    wasi_capture_release(ctx->capture);
+    ctx->capture = wasi_capture_retain(c);
+    ctx->capture_stream = i;
+    return i;
+}
+
+/* A child of a captured context is captured too, in a stream of its own. */
+static bool capture_child(wasi_ctx *child, const wasi_ctx *parent)
+{
+    return !parent->capture || wasi_ctx_capture(child, parent->capture) >= 0;
+}
+
 wasi_ctx *wasi_ctx_child(const wasi_ctx *parent, const wasi_grant *g)
 {
     /* Passing the parent's own grants shares them (the common spawn);
@@ -429,7 +447,7 @@ wasi_ctx *wasi_ctx_child(const wasi_ctx *parent, const wasi_grant *g)
                                              : wasi_caps_narrow(parent->caps, g->net);
     atomic_fetch_add(&parent->shared->refs, 1);
     wasi_ctx *ctx = ctx_with(parent->shared, caps);
-    if (ctx && g->preopens && copy_preopens(ctx, parent) != 0) {
+    if (ctx && ((g->preopens && copy_preopens(ctx, parent) != 0) || !capture_child(ctx, parent))) {
         wasi_ctx_free(ctx);
         return NULL;
     }
@@ -441,6 +459,150 @@ wasi_ctx *wasi_ctx_new_child(const wasi_ctx *parent)
     wasi_grant all = { .preopens = true, .net = parent->caps };
     return wasi_ctx_child(parent, &all);
 }
+
+/* {====== contexts from a lunatic 0.14 config (wasi_ctx_configured) */
+
+/* The parent's preopened directory that `path` names or lies below (the
+ * longest guest name that matches wins), and the rest of the path below
+ * it ("" for the directory itself); NULL if none.  A guest name "." (or
+ * one not starting with '/') takes the relative paths below it. */
+static const wasi_fd *config_base(const wasi_ctx *parent, const char *path, const char **rest)
+{
+    const wasi_fd *best = NULL;
+    size_t best_len = 0;
+    for (uint32_t i = 0; i < parent->nfds; i++) {
+        const wasi_fd *f = &parent->fds[i];
+        if (!f->open || !f->preopened || f->type != WASI_FILETYPE_DIRECTORY || !f->preopen)
+            continue;
+        const char *g = f->preopen;
+        size_t gl = strlen(g);
+        while (gl > 1 && g[gl - 1] == '/')
+            gl--;                       /* "data/" names "data" */
+        const char *r = NULL;
+        if (strcmp(g, ".") == 0 || gl == 0) {
+            if (path[0] != '/')
+                r = path;               /* relative: below "." */
+        } else if (strncmp(path, g, gl) == 0 && (path[gl] == '\0' || path[gl] == '/' ||
+                                                 (gl == 1 && g[0] == '/'))) {
+            r = path + gl;
+        }
+        if (!r || (best && gl <= best_len))
+            continue;
+        best = f;
+        best_len = gl;
+        *rest = r;
+    }
+    if (best) {
+        while (**rest == '/')
+            (*rest)++;
+        if (strcmp(*rest, ".") == 0)
+            *rest = "";
+    }
+    return best;
+}
+
+static int host_errno_of(uint32_t wasi_err)
+{
+    switch (wasi_err) {
+    case WASI_ENOENT: return ENOENT;
+    case WASI_ENOTDIR: return ENOTDIR;
+    case WASI_ELOOP: return ELOOP;
+    case WASI_EACCES: return EACCES;
+    case WASI_ENAMETOOLONG: return ENAMETOOLONG;
+    case WASI_EILSEQ: return EILSEQ;
+    default: return EPERM;              /* ENOTCAPABLE and the rest */
+    }
+}
+
+/* Open one config preopen through the parent's directories: 0 and a
+ * descriptor for it with rights no wider than the parent could hand
+ * down, or a host errno and why. */
+static int config_open(const wasi_ctx *parent, const char *path, wasi_fd *out, char *why,
+                       size_t why_cap)
+{
+    const char *rest = NULL;
+    const wasi_fd *base = config_base(parent, path, &rest);
+    if (!base) {
+        snprintf(why, why_cap, "cannot preopen '%s': it is not a directory this process holds, "
+                 "nor below one", path);
+        return EPERM;
+    }
+    int fd;
+    uint64_t rights;
+    if (!*rest) {
+        fd = fcntl(base->host_fd, F_DUPFD_CLOEXEC, 0);
+        rights = base->rights;
+    } else {
+        /* The sandboxed walk of path_open, over a host string. */
+        wasi_mem m = { (uint8_t *)rest, strlen(rest), NULL };
+        wasi_path wp;
+        uint32_t e = wasi_path_resolve(base, &m, 0, (uint32_t)m.size, true, &wp);
+        if (e) {
+            snprintf(why, why_cap, "cannot preopen '%s': %s", path,
+                     e == WASI_ENOTCAPABLE ? "it leads outside the directory it is below"
+                                           : strerror(host_errno_of(e)));
+            return host_errno_of(e);
+        }
+        fd = openat(wp.dirfd, wp.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        wasi_path_done(&wp);
+        /* What path_open below base could have given it. */
+        rights = base->inheriting & WASI_RIGHTS_DIRECTORY;
+    }
+    if (fd < 0) {
+        int e = errno;
+        snprintf(why, why_cap, "cannot preopen '%s': %s", path, strerror(e));
+        return e;
+    }
+    *out = (wasi_fd){ .host_fd = fd, .open = true, .preopened = true,
+                      .type = WASI_FILETYPE_DIRECTORY, .rights = rights,
+                      .inheriting = base->inheriting };
+    return 0;
+}
+
+wasi_ctx *wasi_ctx_configured(const wasi_ctx *parent, int argc, const char *const argv[],
+                              int envc, const char *const envp[], int npreopens,
+                              const char *const preopens[], int *err, char *why, size_t why_cap)
+{
+    why[0] = '\0';
+    wasi_shared *sh = shared_new(argc, argv, envc, envp);
+    wasi_ctx *ctx = sh ? ctx_with(sh, wasi_caps_retain(parent->caps)) : NULL;
+    if (ctx && !capture_child(ctx, parent)) {
+        wasi_ctx_free(ctx);
+        ctx = NULL;
+    }
+    if (!ctx) {
+        *err = ENOMEM;
+        return NULL;
+    }
+    for (int i = 0; i < npreopens; i++) {
+        wasi_fd f = { .host_fd = -1 };
+        int e = config_open(parent, preopens[i], &f, why, why_cap);
+        /* The shared list owns the name the descriptor reports (and a
+         * dup of the directory, as for every preopen). */
+        if (!e) {
+            int keep = fcntl(f.host_fd, F_DUPFD_CLOEXEC, 0);
+            e = keep < 0 ? errno : shared_add(sh, keep, preopens[i]);
+            if (e)
+                close(f.host_fd);
+        }
+        if (!e) {
+            f.preopen = sh->preopens[sh->npreopens - 1].guest_path;
+            if (wasi_fd_insert(ctx, &f) == UINT32_MAX) {
+                close(f.host_fd);
+                e = ctx->fd_refused ? ctx->fd_refused : ENOMEM;
+                snprintf(why, why_cap, "cannot preopen '%s': %s", preopens[i], strerror(e));
+            }
+        }
+        if (e) {
+            *err = e;
+            wasi_ctx_free(ctx);
+            return NULL;
+        }
+    }
+    return ctx;
+}
+
+/* }====== */
 
 wasi_caps *wasi_ctx_caps(wasi_ctx *ctx)
 {
@@ -458,8 +620,10 @@ void wasi_ctx_free(wasi_ctx *ctx)
     free(ctx->fds);
     shared_release(ctx->shared);
     wasi_caps_release(ctx->caps);
+    wasi_capture_release(ctx->capture);
     free(ctx);
 }
+
 
 /* A new preopen goes into the shared list and, as the next descriptor,
  * into this context's table.  Contexts are configured before any process

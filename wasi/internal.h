@@ -232,7 +232,14 @@ struct wasi_ctx {
      * last such refusal ever (for lvm's message as the process ends). */
     uint32_t host_fds;
     int fd_refused, fd_ever_refused;
+    /* Output capture (capture.c): where descriptors 1 and 2 write, if
+     * not NULL (a reference). */
+    wasi_capture *capture;
+    int capture_stream;
 };
+
+/* capture.c: a new stream of c (its index, or -1). */
+int wasi_capture_stream_new(wasi_capture *c);
 
 /* The context of the calling process: the process's own when there is a
  * current process that has one, else the one given at registration. */

@@ -155,6 +155,46 @@ wasi_ctx *wasi_ctx_child(const wasi_ctx *parent, const wasi_grant *g);
  * preopens and its own network grants). */
 wasi_ctx *wasi_ctx_new_child(const wasi_ctx *parent);
 
+/* A context for a process spawned from a lunatic 0.14 config (ABI 0.14
+ * 9.4): exactly these arguments (argv[0] is the first; nothing implicit)
+ * and environment ("KEY=VALUE"), fresh standard descriptors (captured if
+ * the parent's are), the parent's network grants, and one preopen per
+ * path, numbered 3, 4, ... in order, whose guest name is the path as
+ * given.  Each path is opened through the parent's own preopened
+ * directories, never from the host's root: it must be the guest name of
+ * one of them or lie below one ("data/sub" below "data"; a relative path
+ * below "."), walked as path_open walks (no way out by ".." or a
+ * symlink), and be a directory; its rights are at most what the parent
+ * could hand down.  NULL on failure, with *err a host errno (EPERM for a
+ * path outside everything the parent holds, ENOENT, ENOTDIR, EMFILE...,
+ * ENOMEM) and why a sentence naming the path. */
+wasi_ctx *wasi_ctx_configured(const wasi_ctx *parent, int argc, const char *const argv[],
+                              int envc, const char *const envp[], int npreopens,
+                              const char *const preopens[], int *err, char *why, size_t why_cap);
+
+/* }====== */
+
+/* {====== output capture (capture.c)
+ *
+ * In-memory output streams, for the test mode (ABI 0.14 13.4): a captured
+ * context's stdout and stderr (descriptors 1 and 2, one stream) write
+ * into a stream of a capture, and every child context made from it gets
+ * a stream of its own, appended in the order they were made.  Thread-safe. */
+typedef struct wasi_capture wasi_capture;
+
+wasi_capture *wasi_capture_new(void);           /* one reference */
+wasi_capture *wasi_capture_retain(wasi_capture *c);
+void wasi_capture_release(wasi_capture *c);
+/* From now on ctx's descriptors 1 and 2 write into a new stream of c;
+ * returns its index, or -1 when out of memory.  Before ctx runs. */
+int wasi_ctx_capture(wasi_ctx *ctx, wasi_capture *c);
+/* The number of streams; a malloc'd, NUL-terminated copy of stream i as
+ * it is now (writers may go on), or NULL; append bytes to stream i (the
+ * runner's notes; false when out of memory). */
+size_t wasi_capture_count(wasi_capture *c);
+char *wasi_capture_copy(wasi_capture *c, size_t i, size_t *len);
+bool wasi_capture_append(wasi_capture *c, size_t i, const void *bytes, size_t len);
+
 /* }====== */
 
 /* Close the context's descriptors and free it; the shared part goes with
