@@ -51,6 +51,8 @@
 #include "process.h"  /* running an instance as a green process */
 #include "wasi.h"
 #include "lunatic.h"  /* the lunatic 0.3 host API */
+#include "lunatic14.h" /* the lunatic 0.14 host API */
+#include "testmode.h" /* lunatic's `cargo test` runner (ABI 0.14, 13) */
 
 #define LVM_VERSION "0.1.0"
 
@@ -647,6 +649,16 @@ static void main_exited(lvm_process *p)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* The same for a 0.14 main process (lunatic14_spawn_root's on_end). */
+static void main14_ended(lvm_process *p, const lunatic14_end *end, void *arg)
+{
+    main_wait *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
 /* The main process's network grants, from --allow-net, --allow-listen
  * and --allow-dns.  A bare --allow-net is the rule *:* and DNS.  The
  * rules were checked when parsed; what can still fail is a HOST that does
@@ -767,6 +779,8 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
     green_sched *sched = green_sched_new(&gc);
     lvm_process *p = NULL;
     lunatic_runtime *rt = NULL;
+    l14_runtime *rt14 = NULL;
+    l14_env *env14 = NULL;
     if (!ctx || !host || !l || !sched || green_sched_start(sched) != 0) {
         fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
         goto out;
@@ -776,9 +790,21 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
         fprintf(stderr, "lvm: %s\n", lvm_strerror(err));
         goto out;
     }
-    /* The lunatic API: children share the module, the linker and the
-     * main process's limits. */
+    /* The lunatic API, 0.3 or 0.14 after the module's imports (ABI 0.14
+     * D-A; a module importing neither runs on the 0.3 side, where it sees
+     * exactly what it would see on the other: WASI alone).  Children
+     * share the module, the linker and the main process's limits. */
     lvm_thread_config tc = { .reductions = (int32_t)o->reductions };
+    bool v14 = lunatic_abi_of(m) == LUNATIC_ABI_14;
+    lunatic14_config lc14 = {
+        .sched = sched, .module = m, .linker = l, .thread = &tc,
+        .memory_limit_pages = (uint32_t)o->max_memory_pages,
+        .max_processes = (uint32_t)o->max_processes,
+    };
+    if (v14 && !(rt14 = lunatic14_define(&lc14, host, l))) {
+        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+        goto out;
+    }
     lunatic_config lc = {
         .sched = sched, .module = m, .linker = l, .wasi = ctx,
         .thread = &tc, .memory_limit_pages = (uint32_t)o->max_memory_pages,
@@ -786,8 +812,9 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
         .max_processes = (uint32_t)o->max_processes, .max_processes_option = "--max-processes",
         .max_queued_bytes = (size_t)o->max_queued, .max_queued_option = "--max-queued",
     };
-    rt = lunatic_define(&lc, host, l);
-    if (!rt) {
+    if (!v14)
+        rt = lunatic_define(&lc, host, l);
+    if (!v14 && !rt) {
         fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
         goto out;
     }
@@ -807,19 +834,29 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
 
     main_wait w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
     char frames[8192] = "";
-    void *main_state = lunatic_main_state(rt, &w);
-    if (!main_state) {
-        fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
-        goto out;
-    }
-    lvm_process_config pc = {
-        .thread = &tc, .user = main_state, .on_exit = main_exited,
-        .memory_limit_pages = (uint32_t)o->max_memory_pages,
-    };
     lvm_diag diag = { .err = LVM_OK, .offset = LVM_NO_OFFSET, .message = "" };
-    /* Instantiation happens here; the start function, if any, and then
-     * _start run on the workers. */
-    p = lvm_process_spawn(sched, m, l, "_start", NULL, &pc, &diag);
+    if (v14) {
+        /* ABI 0.14 3.1: the main process is process 1 of the run's one
+         * environment, with the root config. */
+        if (!(env14 = lunatic14_env_new(rt14))) {
+            fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+            goto out;
+        }
+        p = lunatic14_spawn_root(rt14, env14, "_start", ctx, main14_ended, &w, &diag);
+    } else {
+        void *main_state = lunatic_main_state(rt, &w);
+        if (!main_state) {
+            fprintf(stderr, "lvm: %s\n", lvm_strerror(LVM_ERR_NO_MEMORY));
+            goto out;
+        }
+        lvm_process_config pc = {
+            .thread = &tc, .user = main_state, .on_exit = main_exited,
+            .memory_limit_pages = (uint32_t)o->max_memory_pages,
+        };
+        /* Instantiation happens here; the start function, if any, and
+         * then _start run on the workers. */
+        p = lvm_process_spawn(sched, m, l, "_start", NULL, &pc, &diag);
+    }
     if (!p && diag.err == LVM_ERR_MEMORY_LIMIT) {
         /* The limit is the user's: name the option that set it. */
         fprintf(stderr, "lvm: %s: %s (set by --max-memory %ld)\n", path, diag.message,
@@ -877,6 +914,8 @@ out:
         green_sched_free(sched);
     }
     lunatic_free(rt);                   /* after the scheduler: no process runs */
+    lunatic14_env_release(env14);
+    lunatic14_free(rt14);
     if (p)
         lvm_process_release(p);
     if (l)
@@ -924,6 +963,21 @@ static int run_with_options(int argc, char **argv, run_options *op)
     lvm_module *m = load_module(path);
     if (!m)
         return EXIT_FAILURE;
+    if (lunatic_abi_of(m) == LUNATIC_ABI_MIXED) {
+        fprintf(stderr, "lvm: %s mixes the lunatic 0.3 and 0.14 ABIs\n", path);
+        lvm_module_release(m);
+        return EXIT_FAILURE;
+    }
+    if (testmode_detect(path, argc - i - 1, argv + i + 1)) {
+        testmode_opts to = {
+            .workers = (int)o.workers, .ndirs = o.ndirs, .dirs = o.dirs, .nenvs = o.nenvs,
+            .envs = o.envs, .inherit_env = o.inherit_env, .reductions = (int32_t)o.reductions,
+            .max_memory_pages = (uint32_t)o.max_memory_pages,
+        };
+        status = testmode_run(path, m, argc - i - 1, argv + i + 1, &to);
+        lvm_module_release(m);
+        return status;
+    }
     status = run_module(path, m, argc - i, argv + i, &o);
     lvm_module_release(m);
     return status;
