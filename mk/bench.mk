@@ -3,6 +3,8 @@
 #
 #   make bench           bench-green, bench-procs, bench-baseline
 #   make bench-procs     processes: spawn, switch, ping-pong, ring, memory
+#   make bench-lunatic14 the lunatic 0.14 API (spawn + DOWN, request,
+#                        supervisor restart, 100k monitored), Erlang beside
 #   make bench-lunatic   the lunatic API from a C guest (spawn + join,
 #                        round trip, memory of a million idle processes),
 #                        with Erlang's figures beside
@@ -36,4 +38,4 @@ bench-procs: $(BENCH_PROCS)
 bench-lunatic: $(LVM)
 	bash bench/lunatic/run.sh $(LVM) $(if $(BENCH_QUICK),100000)
 
-bench: bench-green bench-procs bench-lunatic bench-baseline
+bench: bench-green bench-procs bench-lunatic bench-lunatic14 bench-baseline

@@ -21,3 +21,13 @@ $(L14_DIR)/rs_%.wasm: $(L14_DIR)/rs_%.rs
 tests/lunatic14/guests/%.wasm: tests/lunatic14/guests/%.wat
 	wat2wasm $< -o $@
 lunatic14-guests: $(L14_DIR)/mixed.wasm
+
+# `make bench-lunatic14`: the four figures of the 0.14 API beside Erlang's
+# (bench/lunatic14/run.sh).  The guest is committed built; --stack-first
+# as bench/lunatic's.
+bench/lunatic14/guest.wasm: bench/lunatic14/guest.c include/lunatic14.h
+	$(WASM_CC) $(WASM_CFLAGS) -Wl,-z,stack-size=16384 -Wl,--stack-first -o $@ $<
+
+.PHONY: bench-lunatic14
+bench-lunatic14: $(LVM)
+	bash bench/lunatic14/run.sh $(LVM) $(if $(BENCH_QUICK),20000)

@@ -10,6 +10,7 @@
  */
 #include "lunatic14_internal.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,10 @@
 l14_config *l14_config_new(void)
 {
     l14_config *c = lvm_xcalloc(1, sizeof *c);
-    if (c)
+    if (c) {
         c->max_memory = L14_ROOT_MAX_MEMORY;    /* ABI 9.2 */
+        atomic_init(&c->refs, 1);
+    }
     return c;
 }
 
@@ -30,10 +33,16 @@ static void strs_free(char **v, uint32_t n)
     free(v);
 }
 
+l14_config *l14_config_retain(l14_config *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return c;
+}
+
 void l14_config_free(void *p)
 {
     l14_config *c = p;
-    if (!c)
+    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     strs_free(c->args, c->nargs);
     strs_free(c->envs, c->nenvs);
@@ -79,7 +88,7 @@ l14_config *l14_config_copy(const l14_config *c)
     d->can_compile = c->can_compile;
     d->can_create_configs = c->can_create_configs;
     d->can_spawn = c->can_spawn;
-    d->wasi_inherit = c->wasi_inherit;
+    atomic_init(&d->refs, 1);
     if (!strs_copy(&d->args, &d->nargs, &d->capargs, c->args, c->nargs) ||
         !strs_copy(&d->envs, &d->nenvs, &d->capenvs, c->envs, c->nenvs) ||
         !strs_copy(&d->preopens, &d->npreopens, &d->cappreopens, c->preopens, c->npreopens)) {

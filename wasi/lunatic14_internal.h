@@ -62,14 +62,16 @@ void l14_table_free(l14_table *t, void (*drop)(void *v));
 /* {====== configs (ABI 9)
  *
  * A config is a capability set plus limits: what a process spawned from
- * it may do.  `wasi_inherit` marks the copy of a process's own config
- * (spawn with config -1): its child sees the parent's WASI view as it is
- * now (wasi_ctx_child).  Otherwise the child sees exactly the lists. */
+ * it may do.  A process's own config is never changed, so a child
+ * spawned with config -1 shares its parent's (a reference, no copy: a
+ * spawn costs no allocation for it) and sees the parent's WASI view as
+ * it is now (wasi_ctx_child); a child of a config from the table gets a
+ * copy, and sees exactly its lists. */
 typedef struct l14_config {
     uint64_t max_memory;        /* bytes */
     uint64_t max_fuel;          /* units (D-D); 0: unlimited */
     bool can_compile, can_create_configs, can_spawn;
-    bool wasi_inherit;
+    _Atomic int refs;
     char **args;                /* exact argv (nothing implicit) */
     uint32_t nargs, capargs;
     char **envs;                /* "KEY=VALUE" */
@@ -82,7 +84,8 @@ typedef struct l14_config {
 
 l14_config *l14_config_new(void);                    /* everything denied */
 l14_config *l14_config_copy(const l14_config *c);    /* NULL: no memory */
-void l14_config_free(void *c);
+l14_config *l14_config_retain(l14_config *c);
+void l14_config_free(void *c);                       /* a release */
 
 /* }====== */
 

@@ -437,36 +437,26 @@ static lvm_linker *spawn_setup(lvm_process *p, void *arg, lvm_linker *l, lvm_dia
 }
 
 /* The entry's arguments: 17-byte records of a type byte and a u128
- * (ABI 7.1 step 5).  Returns NULL with *why on a bad record (a trap). */
-static lvm_val *parse_params(const uint8_t *b, uint32_t len, uint8_t *types, const char **why)
+ * (ABI 7.1 step 5), into v[0..n).  Returns NULL, or why not (a trap). */
+static const char *parse_params(const uint8_t *b, uint32_t len, lvm_val *v, uint8_t *types)
 {
-    if (len % 17) {
-        *why = "Params array must be in chunks of 17 bytes";
-        return NULL;
-    }
-    uint32_t n = len / 17;
-    lvm_val *v = lvm_xcalloc(n ? n : 1, sizeof *v);
-    if (!v) {
-        *why = "out of host memory";
-        return NULL;
-    }
-    for (uint32_t i = 0; i < n; i++, b += 17) {
+    if (len % 17)
+        return "Params array must be in chunks of 17 bytes";
+    for (uint32_t i = 0; i < len / 17; i++, b += 17) {
         uint64_t lo = 0;
         for (int k = 0; k < 8; k++)
             lo |= (uint64_t)b[1 + k] << (8 * k);
+        v[i].bits = 0;
         switch (b[0]) {
         case LVM_I32: v[i].i32 = (uint32_t)lo; break;
         case LVM_I64: v[i].i64 = lo; break;
         case LVM_V128: break;   /* no v128 entry can exist (no SIMD): the
                                    type check fails the child */
-        default:
-            free(v);
-            *why = "Unsupported type ID";
-            return NULL;
+        default: return "Unsupported type ID";
         }
         types[i] = b[0];
     }
-    return v;
+    return NULL;
 }
 
 /* A child that fails at once (its entry is missing or of another type:
@@ -511,26 +501,29 @@ lvm_err l14_spawn(lvm_hostcall *call, l14_proc *lp, const char *fn, int64_t link
     const char *name;
     if (!l14_guest_str(&mem, func, func_len, &name) || !wasi_mem_check(&mem, params, params_len))
         return l14_trap_mem(fn);
+    /* On the stack: a spawn should cost the spawner no allocation of
+     * its own (the arguments, the entry's name, the config). */
     uint8_t types[64];
-    const char *why = NULL;
+    lvm_val args[64];
     if (params_len / 17 > sizeof types)
         return l14_trap(fn, "too many params (%u; lvm takes at most %zu)", params_len / 17,
                         sizeof types);
-    lvm_val *args = parse_params(mem.base + params, params_len, types, &why);
-    if (!args)
+    const char *why = parse_params(mem.base + params, params_len, args, types);
+    if (why)
         return l14_trap(fn, "%s", why);
-    char *entry = malloc((size_t)func_len + 1);
-    l14_config *ccfg = l14_config_copy(cfg);
+    char entry_buf[128];
+    char *entry = func_len < sizeof entry_buf ? entry_buf : malloc((size_t)func_len + 1);
+    /* ABI 9.5: -1 is my own config, which never changes: shared. */
+    bool inherit = config_id == -1;
+    l14_config *ccfg = inherit ? l14_config_retain(lp->config) : l14_config_copy(cfg);
     if (!entry || !ccfg) {
-        free(entry);
-        free(args);
+        if (entry != entry_buf)
+            free(entry);
         l14_config_free(ccfg);
         return l14_trap(fn, "out of host memory");
     }
     memcpy(entry, name, func_len);
     entry[func_len] = '\0';
-    if (config_id == -1)
-        ccfg->wasi_inherit = true;      /* ABI 9.5: a copy of my own */
     lvm_err ret = LVM_OK;
     l14_proc *cp = NULL;
     wasi_ctx *ctx = NULL;
@@ -580,7 +573,7 @@ lvm_err l14_spawn(lvm_hostcall *call, l14_proc *lp, const char *fn, int64_t link
 
     /* Its WASI view: the parent's (config -1) or exactly the config's,
      * opened through the parent's own directories (wasi/caps.c). */
-    if (cp->config->wasi_inherit) {
+    if (inherit) {
         ctx = wasi_ctx_new_child(parent_ctx);
         if (!ctx)
             *id = l14_error_os(lp, ENOMEM);
@@ -645,8 +638,8 @@ out_child:
 out_cfg:
     l14_config_free(ccfg);
 out:
-    free(entry);
-    free(args);
+    if (entry != entry_buf)
+        free(entry);
     if (ret == LVM_OK && *id == UINT64_MAX)
         ret = l14_trap(fn, "out of host memory");
     return ret;
@@ -660,7 +653,6 @@ lvm_process *lunatic14_spawn_root(l14_runtime *rt, l14_env *env, const char *ent
     if (cfg) {
         /* ABI 3.1: the root config allows everything. */
         cfg->can_compile = cfg->can_create_configs = cfg->can_spawn = true;
-        cfg->wasi_inherit = true;
     }
     l14_proc *lp = cfg ? proc_new(rt, env, cfg, rt->cfg.module) : NULL;
     if (!lp) {

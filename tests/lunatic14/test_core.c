@@ -386,3 +386,32 @@ Test(testmode, args_show_output_and_not_a_test_path)
 }
 
 /* }====== */
+
+/* {====== the examples */
+
+Test(examples, supervisor_registry_request_reply)
+{
+    const char *sup[] = { "run", "--workers", "2", "examples/supervisor.wasm", "2", NULL };
+    run_result *r = lun_run_args(sup);
+    EXPECT_RUN(r, 0,
+               "worker 2 (process 2) starts\n"
+               "worker 2 crashes\n"
+               "supervisor: worker with link tag 101 died, restarting\n"
+               "worker 1 (process 3) starts\n"
+               "worker 1 crashes\n"
+               "supervisor: worker with link tag 102 died, restarting\n"
+               "worker 0 (process 4) starts\n"
+               "worker 0 finishes its work\n"
+               "supervisor: worker 4 ended normally after 2 restarts\n");
+    const char *reg[] = { "run", "--workers", "2", "examples/registry_server.wasm", "8", NULL };
+    r = lun_run_args(reg);
+    EXPECT_RUN(r, 0, "8 clients, 1 started the server, total 240\n");
+    const char *rr[] = { "run", "examples/request_reply.wasm", NULL };
+    r = lun_run_args(rr);
+    EXPECT_RUN(r, 0,
+               "request 'hello': reply 'HELLO'\n"
+               "request 'lunatic': reply 'LUNATIC'\n"
+               "request 'anyone?': no reply within 200 ms (9027)\n");
+}
+
+/* }====== */
