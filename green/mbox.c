@@ -314,13 +314,20 @@ void green_actor_trap_links(green_actor *a, bool on)
 
 /* Under a->lock (and not dead): kill.  green_cancel under the lock is
  * what makes a->proc safe to touch: the process cannot have passed
- * green_actor_exit, which takes this lock, and so cannot be freed. */
+ * green_actor_exit, which takes this lock, and so cannot be freed.  But
+ * green_cancel takes the lock of the queue the process waits on, and a
+ * process blocked in receive waits on a->waiters, whose lock is this
+ * one: so it is taken off that queue here first (only a's own process
+ * ever waits there), and green_cancel finds it on no queue of ours. */
 static void kill_locked(green_actor *a, green_kill why)
 {
     int none = GREEN_KILL_NONE;
     atomic_compare_exchange_strong(&a->kill_reason, &none, (int)why);
-    if (a->proc)
-        green_cancel(a->proc);
+    if (!a->proc)
+        return;
+    if (a->waiters.head == a->proc)
+        green_waitq_pop(&a->waiters);
+    green_cancel(a->proc);
 }
 
 /* Under a->lock: a linked actor `from` failed, holding tag. */

@@ -118,10 +118,10 @@ $(BUILD)/tests/test_green_shim: $(GREEN_TEST_SRC) $(GREEN_SHIM_SRC) $(GREEN_LIB)
 # The scheduler and channel tests (tests/sched) run under TSan too, against
 # the whole library, with the same shim runner (Criterion cannot start
 # under TSan).
-$(BUILD)/tests/shim_sched: tests/sched/test_sched.c tests/green/shim/shim_main.c $(LIB)
+$(BUILD)/tests/shim_sched: tests/sched/test_sched.c tests/sched/test_mbox.c tests/green/shim/shim_main.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/green/shim -Itests -o $@ \
-	  tests/sched/test_sched.c tests/green/shim/shim_main.c $(LIB) $(LDLIBS)
+	  tests/sched/test_sched.c tests/sched/test_mbox.c tests/green/shim/shim_main.c $(LIB) $(LDLIBS)
 
 .PHONY: tsan
 tsan:
