@@ -415,3 +415,11 @@ Test(examples, supervisor_registry_request_reply)
 }
 
 /* }====== */
+
+Test(abi, all_134_imports_link_with_their_exact_types)
+{
+    const char *args[] = { "run", "tests/lunatic14/guests/all_imports.wasm", NULL };
+    run_result *r = lun_run_args(args);
+    EXPECT_RUN(r, 0, "");
+    cr_expect_str_eq(r->err, "");
+}
