@@ -20,7 +20,7 @@ $(L14_DIR)/rs_%.wasm: $(L14_DIR)/rs_%.rs
 	$(WASM_RUSTC) $(LUNATIC_RUSTFLAGS) -C strip=debuginfo -o $@ $<
 tests/lunatic14/guests/%.wasm: tests/lunatic14/guests/%.wat
 	wat2wasm $< -o $@
-lunatic14-guests: $(L14_DIR)/mixed.wasm $(L14_DIR)/all_imports.wasm
+lunatic14-guests: $(L14_DIR)/mixed.wasm $(L14_DIR)/all_imports.wasm $(L14_DIR)/start_spawn.wasm
 
 # `make bench-lunatic14`: the four figures of the 0.14 API beside Erlang's
 # (bench/lunatic14/run.sh).  The guest is committed built; --stack-first

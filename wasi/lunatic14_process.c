@@ -489,6 +489,10 @@ lvm_err l14_spawn(lvm_hostcall *call, l14_proc *lp, const char *fn, int64_t link
     l14_runtime *rt = lp->rt;
     if (!lp->config->can_spawn)
         return l14_trap(fn, "Process doesn't have permissions to spawn sub-processes");
+    /* ABI 7.1: not from a start function (the process's calls before its
+     * entry, vm/process.c). */
+    if (lp->p && lp->p->next && lp->p->calls[lp->p->next - 1] != lp->p->entry)
+        return l14_trap(fn, "Cannot spawn process during module initialization");
     const l14_config *cfg = lp->config;
     if (config_id != -1 && !(cfg = l14_table_get(&lp->configs, (uint64_t)config_id)))
         return l14_trap(fn, "Trap raised during host call: Config %lld not found (%s).",

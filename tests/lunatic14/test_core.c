@@ -423,3 +423,12 @@ Test(abi, all_134_imports_link_with_their_exact_types)
     EXPECT_RUN(r, 0, "");
     cr_expect_str_eq(r->err, "");
 }
+
+Test(traps, spawn_from_a_start_function)
+{
+    const char *args[] = { "run", "tests/lunatic14/guests/start_spawn.wasm", NULL };
+    run_result *r = lun_run_args(args);
+    cr_expect_eq(r->status, 134);
+    cr_expect(strstr(r->err, "lvm: lunatic::process::spawn: Cannot spawn process during module "
+                             "initialization"), "%s", r->err);
+}
