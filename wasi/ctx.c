@@ -422,6 +422,15 @@ wasi_ctx *wasi_ctx_new(int argc, const char *const argv[], int envc, const char 
     return ctx_with(sh, wasi_caps_new());   /* on failure it has released both */
 }
 
+/* A captured stdout or stderr is a stream that takes every write whole
+ * and is never read (it has only the write right, so fd_read is EBADF, as
+ * on a write-only terminal).  Its type is UNKNOWN whatever lvm's own
+ * stdout is: what WASI calls a pipe, and what wasmtime and lunatic report
+ * for their in-memory pipes.  CHARACTER_DEVICE was the alternative, but
+ * wasi-libc's isatty() takes a character device without seek rights for
+ * a terminal, and programs would then colour their output into the
+ * capture; the host's own type would make a test's output depend on
+ * where lvm's stdout goes. */
 int wasi_ctx_capture(wasi_ctx *ctx, wasi_capture *c)
 {
     int i = wasi_capture_stream_new(c);
@@ -430,6 +439,11 @@ int wasi_ctx_capture(wasi_ctx *ctx, wasi_capture *c)
     wasi_capture_release(ctx->capture);
     ctx->capture = wasi_capture_retain(c);
     ctx->capture_stream = i;
+    for (uint32_t fd = 0; fd < ctx->nfds; fd++) {
+        wasi_fd *f = &ctx->fds[fd];
+        if (f->open && f->borrowed && (f->host_fd == 1 || f->host_fd == 2))
+            f->type = WASI_FILETYPE_UNKNOWN;
+    }
     return i;
 }
 
@@ -623,7 +637,6 @@ void wasi_ctx_free(wasi_ctx *ctx)
     wasi_capture_release(ctx->capture);
     free(ctx);
 }
-
 
 /* A new preopen goes into the shared list and, as the next descriptor,
  * into this context's table.  Contexts are configured before any process

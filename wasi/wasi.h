@@ -186,7 +186,10 @@ wasi_capture *wasi_capture_new(void);           /* one reference */
 wasi_capture *wasi_capture_retain(wasi_capture *c);
 void wasi_capture_release(wasi_capture *c);
 /* From now on ctx's descriptors 1 and 2 write into a new stream of c;
- * returns its index, or -1 when out of memory.  Before ctx runs. */
+ * returns its index, or -1 when out of memory.  Before ctx runs.  They
+ * stay write-only streams (fd_read is EBADF) of type UNKNOWN, WASI's
+ * pipe, so no terminal to isatty(); a write takes all its bytes and
+ * never waits (out of host memory: ENOMEM, or a short write). */
 int wasi_ctx_capture(wasi_ctx *ctx, wasi_capture *c);
 /* The number of streams; a malloc'd, NUL-terminated copy of stream i as
  * it is now (writers may go on), or NULL; append bytes to stream i (the
