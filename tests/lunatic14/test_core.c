@@ -164,6 +164,30 @@ Test(traps, bad_pointer_and_empty_scratch_name_the_function)
                              "scratch area"), "%s", r->err);
 }
 
+Test(modules, compile_spawn_move_drop)
+{
+    run_result *r = core("modules", "2");
+    EXPECT_RUN(r, 134,
+               "compile: 0\n"
+               "spawn from it: 0\n"
+               "its end: 2\n"
+               "pushed at 0\n"
+               "child spawned from the moved module: 0, down 2\n");
+    cr_expect(strstr(r->err, "lunatic::process::spawn: Trap raised during host call: Module 77 not "
+                             "found"), "%s", r->err);
+}
+
+Test(config, getters_metrics_nodes_and_a_dropped_config)
+{
+    run_result *r = core("configs", "1");
+    EXPECT_RUN(r, 134,
+               "getters: compile 1 create 1 spawn 1 fuel 5 memory 1048576\n"
+               "get_nodes: 0\n"
+               "metrics accepted\n");
+    cr_expect(strstr(r->err, "config_get_max_fuel: Trap raised during host call: Config 0 not "
+                             "found"), "%s", r->err);
+}
+
 Test(exit, main_proc_exit_is_the_status)
 {
     run_result *r = lun_run(CORE, "1", "exit", "7");
@@ -266,6 +290,13 @@ Test(networking, udp_tcp_peek_timeout_dns_grants)
                "resolve literal 0\n"
                "resolve name 1\n"
                "  error: Permission denied (os error 13)\n"
+               "udp connect 0\n"
+               "udp send 0\n"
+               "udp receive 0 n 4\n"
+               "udp peer 0, unconnected peer 1\n"
+               "ttl 7 broadcast 1\n"
+               "clone still sends 0\n"
+               "clone shares the timeout 50, peer 0\n"
                "connect denied 1\n"
                "  error: Permission denied (os error 13)\n");
     cr_expect(strstr(r->err, "see --allow-dns"), "%s", r->err);

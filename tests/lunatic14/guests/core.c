@@ -373,6 +373,89 @@ static int misc(void)
     return 0;
 }
 
+
+/* (module (memory (export "memory") 1) (func (export "run") (param i32 i32))),
+ * assembled by wat2wasm: a module to compile at run time. */
+static const unsigned char tiny_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f,
+    0x00, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x10, 0x02, 0x06, 0x6d,
+    0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x00, 0x0a, 0x04,
+    0x01, 0x02, 0x00, 0x0b,
+};
+
+IMP(M, "push_module") int64_t m_push_module(int64_t id);
+IMP(M, "take_module") int64_t m_take_module(int64_t idx);
+IMP(P, "drop_module") void l_drop_module(int64_t id);
+IMP(P, "config_can_compile_modules") int32_t l_cfg_can_compile(int64_t c);
+IMP(P, "config_can_create_configs") int32_t l_cfg_can_cc(int64_t c);
+IMP("lunatic::distributed", "get_nodes") int32_t d_get_nodes(uint64_t *p, int32_t n);
+IMP("lunatic::metrics", "counter") void x_counter_set(const char *n, int32_t l, int64_t v);
+IMP("lunatic::metrics", "gauge") void x_gauge(const char *n, int32_t l, double v);
+IMP("lunatic::metrics", "increment_gauge") void x_inc_gauge(const char *n, int32_t l, double v);
+IMP("lunatic::metrics", "decrement_gauge") void x_dec_gauge(const char *n, int32_t l, double v);
+IMP("lunatic::metrics", "histogram") void x_histogram(const char *n, int32_t l, double v);
+
+static void take_and_spawn(int32_t parent)
+{
+    /* The module arrives in a message; spawn it here. */
+    m_receive(NULL, 0, -1);
+    int64_t mod = m_take_module(0);
+    uint8_t p[34] = { 0x7f };
+    p[17] = 0x7f;
+    uint64_t id;
+    int r = l_spawn(0, -1, mod, "run", 3, p, 34, &id);
+    l_monitor((int64_t)id);
+    printf("child spawned from the moved module: %d, down %d\n", r, m_receive(NULL, 0, -1));
+    l_drop_module(mod);
+}
+
+static int modules(void)
+{
+    uint64_t mod;
+    printf("compile: %d\n", l_compile(tiny_wasm, sizeof tiny_wasm, &mod));
+    uint8_t p[34] = { 0x7f };
+    p[17] = 0x7f;
+    uint64_t id;
+    printf("spawn from it: %d\n", l_spawn(0, -1, (int64_t)mod, "run", 3, p, 34, &id));
+    l_monitor((int64_t)id);
+    printf("its end: %d\n", m_receive(NULL, 0, -1));
+    uint64_t child;
+    spawn_fn(0, -1, take_and_spawn, 0, &child);
+    m_create(0, 0);
+    printf("pushed at %lld\n", (long long)m_push_module((int64_t)mod));
+    m_send((int64_t)child);
+    l_monitor((int64_t)child);
+    m_receive(NULL, 0, -1);
+    l_drop_module((int64_t)mod);
+    printf("unknown module: %d\n", l_spawn(0, -1, 77, "run", 3, p, 34, &id));
+    return 0;
+}
+
+static int configs(void)
+{
+    int64_t c = l_create_config();
+    l_cfg_compile(c, 1);
+    l_cfg_cc(c, 1);
+    l_cfg_spawn(c, 1);
+    l_cfg_fuel(c, 5);
+    l_cfg_mem(c, 1 << 20);
+    printf("getters: compile %d create %d spawn %d fuel %lld memory %lld\n", l_cfg_can_compile(c),
+           l_cfg_can_cc(c), l_cfg_can_spawn(c), (long long)l_cfg_get_fuel(c),
+           (long long)l_cfg_get_mem(c));
+    l_drop_config(c);
+    uint64_t nodes[4];
+    printf("get_nodes: %d\n", d_get_nodes(nodes, 4));
+    x_counter_set("a", 1, 5);
+    x_gauge("b", 1, 1.5);
+    x_inc_gauge("b", 1, 1.0);
+    x_dec_gauge("b", 1, 1.0);
+    x_histogram("c", 1, 2.0);
+    printf("metrics accepted\n");
+    fflush(stdout);
+    l_cfg_get_fuel(c);                  /* dropped: traps */
+    return 0;
+}
+
 static int errors(void)
 {
     fflush(stdout);
@@ -393,6 +476,7 @@ int main(int argc, char **argv)
         { "monitors", monitors }, { "kills", kills }, { "limits", limits },
         { "permissions", permissions }, { "registry", registry }, { "timers", timers },
         { "catch", catches }, { "misc", misc }, { "errors", errors }, { "scratch", scratch },
+        { "modules", modules }, { "configs", configs },
     };
     setvbuf(stdout, NULL, _IOLBF, 0);   /* lines in the order printed, with
                                            the children's */
