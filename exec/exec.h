@@ -136,6 +136,9 @@ struct lvm_thread {
     exec_catch *catches;
     uint32_t ncatch, catch_cap;
     lvm_func *catch_fn, *host_fn;
+    /* Reductions a host call asks to be charged beyond its one
+     * (lvm_hostcall_charge), taken from the budget when it returns. */
+    int32_t host_charge;
     uint32_t catch_cells[2];    /* f's return address: CATCH_RET */
     /* Fuel (lvm_thread_set_fuel): when fuel_limited, the reductions left.
      * A slice starts with the smaller of slice and fuel as its budget and

@@ -983,6 +983,12 @@ host_call:
                 goto catch_call;
             goto trap;
         }
+        if (LVM_UNLIKELY(t->host_charge)) {
+            /* A costly host call (lvm_hostcall_charge): the budget may go
+             * negative, and the next reduction then yields. */
+            reds -= t->host_charge;
+            t->host_charge = 0;
+        }
         LOAD_MEM();
         pc = ret;
         DISPATCH();

@@ -153,6 +153,12 @@ lvm_err lvm_invoke(lvm_thread *t, lvm_func *f, const lvm_val *args, lvm_val *res
  * host call's arguments in place and leaves its results there; else
  * LVM_ERR_TRAP_INDIRECT_TYPE, the trap of a call_indirect that fails the
  * same check. */
+void lvm_hostcall_charge(lvm_hostcall *call, int32_t reductions)
+{
+    if (reductions > 0 && call->thread->host_charge <= INT32_MAX / 2 - reductions / 2)
+        call->thread->host_charge += reductions;
+}
+
 lvm_err lvm_hostcall_catch(lvm_hostcall *call, lvm_func *f)
 {
     lvm_thread *t = call->thread;

@@ -173,6 +173,12 @@ typedef lvm_err (*lvm_host_fn)(lvm_hostcall *call, lvm_val *args_results);
  * host function. */
 lvm_err lvm_hostcall_catch(lvm_hostcall *call, lvm_func *f);
 
+/* In a host function that returns LVM_OK: charge the calling thread
+ * `reductions` more than the call's one, for work worth that much (a
+ * spawn instantiates a module), so that a process that does a lot of it
+ * yields as one that computes as much would - and spends its fuel. */
+void lvm_hostcall_charge(lvm_hostcall *call, int32_t reductions);
+
 /* Types are written as "params:results" with one letter per value:
  * i=i32 I=i64 f=f32 F=f64 r=funcref e=externref.  "iI:f" is (i32 i64)->f32. */
 lvm_func *lvm_func_new_host(lvm_store *s, const char *type, lvm_host_fn fn, void *data);

@@ -722,6 +722,7 @@ static lvm_err h_spawn(lvm_hostcall *call, lvm_val *ar)
                             ARG_I32(4), ARG_I32(5), ARG_I32(6), &status, &id);
     if (err)
         return err;
+    lvm_hostcall_charge(call, L14_SPAWN_REDUCTIONS);
     m = wasi_mem_of(call);
     wasi_store_u64(&m, id_ptr, id);
     ar[0].i32 = status;
@@ -767,6 +768,8 @@ static lvm_err h_get_or_spawn(lvm_hostcall *call, lvm_val *ar)
     free(key);
     if (err)
         return err;
+    if (status != 2)
+        lvm_hostcall_charge(call, L14_SPAWN_REDUCTIONS);
     m = wasi_mem_of(call);
     wasi_store_u64(&m, node_ptr, node);
     wasi_store_u64(&m, id_ptr, id);
