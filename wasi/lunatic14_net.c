@@ -601,27 +601,25 @@ static lvm_err give_addr(lvm_hostcall *call, lvm_val *ar, l14_proc *lp, uint32_t
     return give(call, ar, out, id, L14_OK, fn);
 }
 
-static lvm_err h_tcp_local_addr(lvm_hostcall *call, lvm_val *ar)
-{
-    const char *fn = "networking::tcp_local_addr";
-    L14_SELF(fn);
-    SOCK(tcp_listeners, fn, 0);
-    wasi_mem m = wasi_mem_of(call);
-    if (!wasi_mem_check(&m, ar[1].i32, 8))
-        return l14_trap_mem(fn);
-    return give_addr(call, ar, lp, ar[1].i32, s->fd, false, fn);
-}
+/* tcp_local_addr, tcp_peer_addr, udp_local_addr, udp_peer_addr(id,
+ * iter_ptr): the address as a one-element iterator. */
+#define ADDR_FN(name, table, peer)                                     \
+    static lvm_err h_##name(lvm_hostcall *call, lvm_val *ar)           \
+    {                                                                  \
+        const char *fn = "networking::" #name;                         \
+        L14_SELF(fn);                                                  \
+        SOCK(table, fn, 0);                                            \
+        wasi_mem m = wasi_mem_of(call);                                \
+        if (!wasi_mem_check(&m, ar[1].i32, 8))                         \
+            return l14_trap_mem(fn);                                   \
+        return give_addr(call, ar, lp, ar[1].i32, s->fd, peer, fn);    \
+    }
 
-static lvm_err h_tcp_peer_addr(lvm_hostcall *call, lvm_val *ar)
-{
-    const char *fn = "networking::tcp_peer_addr";
-    L14_SELF(fn);
-    SOCK(tcp_streams, fn, 0);
-    wasi_mem m = wasi_mem_of(call);
-    if (!wasi_mem_check(&m, ar[1].i32, 8))
-        return l14_trap_mem(fn);
-    return give_addr(call, ar, lp, ar[1].i32, s->fd, true, fn);
-}
+ADDR_FN(tcp_local_addr, tcp_listeners, false)
+ADDR_FN(tcp_peer_addr, tcp_streams, true)
+ADDR_FN(udp_local_addr, udp_sockets, false)
+ADDR_FN(udp_peer_addr, udp_sockets, true)
+
 
 /* tcp_accept(listener, id_ptr, peer_iter_ptr): blocks, no timeout. */
 static lvm_err h_tcp_accept(lvm_hostcall *call, lvm_val *ar)
@@ -1011,27 +1009,7 @@ static lvm_err h_udp_receive_from(lvm_hostcall *call, lvm_val *ar)
     return datagram(call, ar, lp, s, false, NULL, 0, ar[3].i32, ar[4].i32, fn);
 }
 
-static lvm_err h_udp_local_addr(lvm_hostcall *call, lvm_val *ar)
-{
-    const char *fn = "networking::udp_local_addr";
-    L14_SELF(fn);
-    SOCK(udp_sockets, fn, 0);
-    wasi_mem m = wasi_mem_of(call);
-    if (!wasi_mem_check(&m, ar[1].i32, 8))
-        return l14_trap_mem(fn);
-    return give_addr(call, ar, lp, ar[1].i32, s->fd, false, fn);
-}
 
-static lvm_err h_udp_peer_addr(lvm_hostcall *call, lvm_val *ar)
-{
-    const char *fn = "networking::udp_peer_addr";
-    L14_SELF(fn);
-    SOCK(udp_sockets, fn, 0);
-    wasi_mem m = wasi_mem_of(call);
-    if (!wasi_mem_check(&m, ar[1].i32, 8))
-        return l14_trap_mem(fn);
-    return give_addr(call, ar, lp, ar[1].i32, s->fd, true, fn);
-}
 
 /* TTL and broadcast: an OS failure traps (ABI 12.4). */
 static int ttl_opt(int fd, int *level, int *name)
