@@ -446,7 +446,7 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
                 return lvm_diag_set(diag, LVM_ERR_MEMORY_LIMIT, LVM_NO_OFFSET,
                                     ": memory %u needs %u pages, over the limit of %u with "
                                     "the tables", i, l->min, s->memory_limit_pages);
-            return total_refused((uint64_t)l->min * LVM_PAGE_SIZE, "memory", i, diag);
+            return total_refused(LVM_PAGE_SIZE, "memory", i, diag);
         }
     }
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {

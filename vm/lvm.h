@@ -212,11 +212,11 @@ uint32_t lvm_memory_limit(const lvm_memory *m);
  * for that the total refused; 0 if none. */
 uint32_t lvm_memory_refused_total(const lvm_memory *m);
 
-/* The total of all stores: the bytes of every linear memory (its size, not
- * what it has touched) and of every table's elements (8 bytes each), in
- * all the stores of the OS process together - lvm's --max-total-memory.
- * Past it, memory.grow and table.grow return -1 and instantiating fails
- * with LVM_ERR_TOTAL_MEMORY_LIMIT.  The default is the machine's physical
+/* The total of all stores: the bytes of every linear memory (what it grew
+ * by, and what has been written of its initial size) and of every table's
+ * elements (8 bytes each), in all the stores of the OS process together -
+ * lvm's --max-total-memory.  Past it, memory.grow and table.grow return -1
+ * and instantiating fails with LVM_ERR_TOTAL_MEMORY_LIMIT.  The default is the machine's physical
  * memory (mempool.c says why); 0 restores it. */
 void lvm_set_total_memory_limit(uint64_t bytes);
 uint64_t lvm_total_memory_limit(void);

@@ -67,20 +67,30 @@
  *     leave a hole in a region or need a recent kernel.
  *
  * The total.  The pool also keeps the count behind --max-total-memory
- * (lvm_set_total_memory_limit): the bytes of every memory's size and of
- * every table's elements, in all stores.  A memory is counted by its size,
- * not its block's capacity (address space, which costs nothing) nor its
- * resident pages (which the kernel knows and lvm does not cheaply): it is
- * what the guest may touch without asking again.  The default is the
+ * (lvm_set_total_memory_limit): the bytes of all stores' memories and
+ * table elements that a guest may have made resident.  A memory counts
+ * every byte it grew by (memory.grow is refused past the limit, where the
+ * guest may see -1), but of its initial size only what has been written:
+ * the part its written range covers (store.c, charge_written), counted as
+ * the range widens and never refused, since a store cannot fail and the
+ * module declared that size.  A new memory needs room for one page, so a
+ * spawn is refused once the total is spent.  Why not the size, as for
+ * growth: pages never touched cost nothing (the regions are
+ * MAP_NORESERVE), and counting them would refuse a million one-page
+ * processes on a 24 GiB machine (64 GiB of sizes; each touches a few KiB)
+ * and let a Rust program (17 initial pages) spawn only ~22,000 children.
+ * Why not the resident pages: the kernel knows them and lvm does not
+ * cheaply; the written range bounds them from above.  The default is the
  * machine's physical memory: past it, memories that are actually used
  * would push the host into swap or the OOM killer, which kills lvm and
  * every process in it rather than failing the one grow that asked too
- * much.  Rejected: a fraction of it, such as 3/4, since a size is an upper
- * bound of what is resident (a C heap reserves more than it touches), so
- * a fraction would refuse honest programs on small machines; and
- * counting capacity, which doubles on growth (vm_pool_grow), so a 2.1 GiB
- * memory would count as 4 GiB.  One atomic counter, updated at creation,
- * growth and free only: nothing on the interpreter's path.
+ * much.  Rejected: a fraction of it, such as 3/4, since a grown size is an
+ * upper bound of what is resident (a C heap reserves more than it
+ * touches), so a fraction would refuse honest programs on small machines;
+ * and counting capacity, which doubles on growth (vm_pool_grow), so a
+ * 2.1 GiB memory would count as 4 GiB.  One atomic counter, updated at
+ * creation, growth, a widening of the written range and free only:
+ * nothing on the interpreter's fast path.
  *
  * Not done yet: returning long-idle free blocks to the kernel (a background
  * trim), and per-worker free lists (one mutex is uncontended enough today).
@@ -158,6 +168,18 @@ bool vm_pool_charge(uint64_t bytes)
     } while (!__atomic_compare_exchange_n(&total_used, &used, used + bytes, true,
                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
     return true;
+}
+
+void vm_pool_charge_anyway(uint64_t bytes)
+{
+    __atomic_add_fetch(&total_used, bytes, __ATOMIC_RELAXED);
+}
+
+bool vm_pool_fits(uint64_t bytes)
+{
+    uint64_t limit = lvm_total_memory_limit();
+    uint64_t used = __atomic_load_n(&total_used, __ATOMIC_RELAXED);
+    return bytes <= limit && used <= limit - bytes;
 }
 
 void vm_pool_uncharge(uint64_t bytes)

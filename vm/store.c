@@ -254,9 +254,26 @@ static void memory_free(void *p)
     uint64_t lo, hi;
     written_range(m, &lo, &hi);
     vm_pool_free(m->data, m->cap, lo, hi);
-    vm_pool_uncharge(m->size);
+    vm_pool_uncharge(m->charged);
     m->store->memory_bytes -= m->size;
     free(m);
+}
+
+/* Count in the total what the written range now covers of the initial
+ * size and did not before.  Never refused: a store cannot fail, and what
+ * it touched is within what the module declared.  Past the limit, grows
+ * and new instances are refused instead. */
+static void charge_written(lvm_memory *m)
+{
+    uint64_t lo, hi;
+    written_range(m, &lo, &hi);
+    lo = lo < m->initial ? lo : m->initial;
+    hi = hi < m->initial ? hi : m->initial;
+    uint64_t grown = m->size - m->initial, want = grown + (hi - lo);
+    if (want > m->charged) {
+        vm_pool_charge_anyway(want - m->charged);
+        m->charged = want;
+    }
 }
 
 void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len)
@@ -294,6 +311,8 @@ void lvm_memory_written(lvm_memory *m, uint64_t off, uint64_t len)
         hi = m->size;           /* a multiple of the grain: whole pages */
     m->wlo = lo;
     m->wspan = hi - lo - 8;
+    if (lo < m->initial)
+        charge_written(m);
 }
 
 /* The most bytes m may ever hold: its maximum or the store's limit (on a
@@ -323,20 +342,23 @@ lvm_memory *lvm_memory_new(lvm_store *s, uint32_t min_pages, uint32_t max_pages,
     m->limit_pages = limit;
     m->wlo = VM_UNWRITTEN;
     uint64_t size = (uint64_t)min_pages * LVM_PAGE_SIZE;
-    if (!memory_fits(m, size) || !vm_pool_charge(size)) {
+    /* The initial size counts in the total as it is written (see
+     * charge_written); a new memory only needs room for one page of it,
+     * which is how a spawn is refused when the total is spent. */
+    if (!memory_fits(m, size) || (min_pages && !vm_pool_fits(LVM_PAGE_SIZE))) {
         free(m);
         return NULL;
     }
     if (min_pages) {
         m->data = vm_pool_alloc((size_t)size, memory_most(m), &m->cap);
         if (!m->data) {
-            vm_pool_uncharge(size);
             free(m);
             return NULL;
         }
     }
     m->pages = min_pages;
     m->size = size;
+    m->initial = size;
     s->memory_bytes += size;
     if (!vm_store_track(s, m, memory_free)) {
         memory_free(m);
@@ -396,6 +418,7 @@ int64_t lvm_memory_grow(lvm_memory *m, uint32_t delta)
         m->data = d;
         m->cap = cap;
     }
+    m->charged += size - m->size;
     m->store->memory_bytes += size - m->size;
     m->size = size;
     m->pages = (uint32_t)pages;

@@ -64,6 +64,11 @@ struct lvm_memory {
      * store inside the range is therefore inside the memory, which is
      * what lets the check stand in for the bounds check. */
     uint64_t wlo, wspan;
+    /* What this memory counts in the total of all stores (mempool.c, "the
+     * total"): every byte it grew by, and of its initial size only what
+     * has been written (the part of [0, initial) the written range
+     * covers), since untouched initial pages cost nothing. */
+    uint64_t initial, charged;
 };
 
 #define VM_UNWRITTEN ((uint64_t)1 << 63)
@@ -92,6 +97,10 @@ void vm_pool_free(uint8_t *p, size_t cap, uint64_t written_lo, uint64_t written_
  * if that would pass the limit; and count them no more. */
 bool vm_pool_charge(uint64_t bytes);
 void vm_pool_uncharge(uint64_t bytes);
+/* Count `bytes` even past the limit (what a store touched), and whether
+ * `bytes` more would fit now, counting nothing. */
+void vm_pool_charge_anyway(uint64_t bytes);
+bool vm_pool_fits(uint64_t bytes);
 /* For tests: whether vm_pool_grow may use mremap (true where the system
  * has it; false runs the portable path), and how many times a block was
  * replaced by a bigger one and how many bytes that copied (read them with

@@ -83,6 +83,8 @@ Test(limits, huge_tables_under_a_small_limit_fail)
         snprintf(name, sizeof name, "grow%d", i);
         cr_assert_eq(call(&r, name, 1u << 24), -1, "table %d", i);
     }
+    cr_assert_eq(lvm_total_memory_used(), before, "nothing is held: the memory is untouched");
+    lvm_memory_data(lvm_instance_memory(r.inst));     /* counts it all as written */
     cr_assert_eq(lvm_total_memory_used() - before, PAGE, "only the memory is held");
     done(&r);
     cr_assert_eq(lvm_total_memory_used(), before);
@@ -156,7 +158,15 @@ Test(limits, total_of_all_stores)
     cr_assert_eq(a.err, LVM_OK, "%s", a.d.message);
     run b = make(tables_wat(4, 0), LVM_MAX_PAGES);
     cr_assert_eq(b.err, LVM_OK, "%s", b.d.message);
+    cr_assert_eq(lvm_total_memory_used(), base, "initial pages count once written");
+    /* A store in a's last page counts the written range, whole grains. */
+    lvm_memory_written(lvm_instance_memory(a.inst), 4 * PAGE - 8, 8);
+    cr_assert_eq(lvm_total_memory_used(), base + VM_WRITE_GRAIN);
+    lvm_memory_data(lvm_instance_memory(a.inst));
+    lvm_memory_data(lvm_instance_memory(b.inst));
     cr_assert_eq(lvm_total_memory_used(), base + 8 * PAGE);
+    lvm_memory_data(lvm_instance_memory(b.inst));
+    cr_assert_eq(lvm_total_memory_used(), base + 8 * PAGE, "counted once");
     /* Two pages are left: b takes one, then a cannot take two. */
     cr_assert_eq(call(&b, "mgrow", 1), 4);
     cr_assert_eq(call(&a, "mgrow", 2), -1);
@@ -166,7 +176,8 @@ Test(limits, total_of_all_stores)
     cr_assert_eq(call(&a, "grow0", PAGE / 8), 0);
     cr_assert_eq(call(&a, "grow1", 1), -1);
     cr_assert_eq(lvm_total_memory_used(), base + 10 * PAGE);
-    /* A third store's memory does not fit: instantiation names the total. */
+    /* A third store's memory has no page of room: instantiation names the
+     * total. */
     run c = make(tables_wat(1, 0), LVM_MAX_PAGES);
     cr_assert_eq(c.err, LVM_ERR_TOTAL_MEMORY_LIMIT);
     cr_assert(strstr(c.d.message, "total memory limit exceeded: memory 0 needs 65536 bytes"),

@@ -47,6 +47,16 @@ Test(limits, max_processes_default_is_large)
     cr_expect_str_eq(r->err, "");
 }
 
+/* --max-total-memory counts what processes wrote of their initial
+ * memories, not its size: 200 parked children of two initial pages each
+ * (25 MiB of sizes) fit in 1 MiB, since each wrote a few KiB. */
+Test(limits, max_total_memory_counts_written_pages)
+{
+    run_result *r = lun_run_with("--max-total-memory", "1048576", GUEST, "1", "procs", "200");
+    EXPECT_RUN(r, 0, TICKS "started 200 refused 0\nafter 0\n");
+    cr_expect_str_eq(r->err, "");
+}
+
 /* A producer 200 messages ahead of a receiver that waits first: at
  * --max-queued 20000 it parks (back-pressure), the watchdog ticks, and
  * then every message arrives, in order. */
