@@ -199,6 +199,14 @@ struct lvm_module {
     /* Lowered code, one slot per defined function, filled by exec/ on first
      * call (atomic compare-and-swap; the loser frees its copy). */
     void **code;
+
+    /* Run-time state of vm/ like `code`: the blocks of ended instances,
+     * kept for the next ones (vm/instance.c, alloc_block), linked through
+     * their first word; spare_lock is a spin lock (atomic test-and-set)
+     * held for a push or a pop. */
+    void *spare;
+    uint32_t nspare;
+    bool spare_lock;
 };
 
 /* Decode and validate.  On success *out owns everything (free with

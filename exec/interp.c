@@ -921,7 +921,7 @@ enter_call:
          * Host functions and first calls (code is NULL) take the slow path. */
         exec_code *code = callee->code;
         if (LVM_UNLIKELY(!code)) {
-            if (callee->host)
+            if (vm_func_is_host(callee))
                 goto host_call;
             err = exec_code_of(callee, &code);
             if (err)
@@ -972,8 +972,9 @@ host_call:
         t->inst = inst;
         t->fn = fn;
         t->host_fn = callee;
-        lvm_hostcall hc = { t, inst, callee->host_data };
-        err = callee->host(&hc, newfp);
+        const vm_host_func *hf = vm_host_of(callee);
+        lvm_hostcall hc = { t, inst, hf->host_data };
+        err = hf->host(&hc, newfp);
         if (LVM_UNLIKELY(err)) {
             if (err == LVM_ERR_BLOCK) {
                 CHARGE_FUEL();

@@ -109,15 +109,15 @@ lvm_err lvm_invoke(lvm_thread *t, lvm_func *f, const lvm_val *args, lvm_val *res
     if (t->running)
         return LVM_ERR_BUSY;
     t->nbt = 0;
-    if (f->host) {
+    if (vm_func_is_host(f)) {
         lvm_val buf[64];
         size_t n = ft->nparams > ft->nresults ? ft->nparams : ft->nresults;
         if (n > 64)
             return LVM_ERR_NOT_IMPLEMENTED;
         if (ft->nparams)
             memcpy(buf, args, ft->nparams * sizeof *buf);
-        lvm_hostcall hc = { t, NULL, f->host_data };
-        lvm_err err = f->host(&hc, buf);
+        lvm_hostcall hc = { t, NULL, vm_host_of(f)->host_data };
+        lvm_err err = vm_host_of(f)->host(&hc, buf);
         if (!err && ft->nresults)
             memcpy(results, buf, ft->nresults * sizeof *buf);
         return err;
@@ -166,7 +166,7 @@ lvm_err lvm_hostcall_catch(lvm_hostcall *call, lvm_func *f)
      * there is no wasm caller to continue. */
     if (!call->caller || !t || !t->host_fn)
         return LVM_ERR_TRAP_HOST;
-    if (!f || f->host || !f->inst || !lvm_functype_equal(f->type, t->host_fn->type))
+    if (!f || vm_func_is_host(f) || !lvm_functype_equal(f->type, t->host_fn->type))
         return LVM_ERR_TRAP_INDIRECT_TYPE;
     t->catch_fn = f;
     return LVM_ERR_CALL;

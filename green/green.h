@@ -95,11 +95,32 @@ struct green_proc {
     /* The scheduler's list of live processes (under its lock), so that
      * green_sched_stop can cancel the ones still running or parked. */
     green_proc *live_prev, *live_next;
+    /* Packing (see green_config.pack_after_ns): called on a process that
+     * has stayed parked that long, to shrink what it holds while it
+     * waits; NULL: never.  Set before green_spawn.  park_gen counts its
+     * parks (the scheduler's, to tell a stale record from a fresh one). */
+    void (*pack)(green_proc *p);
+    _Atomic uint32_t park_gen;
 };
 
 typedef struct green_config {
     int workers;                /* 0: one per online CPU */
+    /* A process parked this long (ns) without being woken is packed: its
+     * pack function runs on a worker while the process is held as if it
+     * ran (a wake-up meanwhile makes it run right after), so a waiting
+     * process can give back memory it does not need while it waits and
+     * take it again when it runs.  0: GREEN_PACK_AFTER_NS; UINT64_MAX:
+     * never.  The time is the worker's clock at its last poll, which lags
+     * by at most POLL_EVERY slices. */
+    uint64_t pack_after_ns;
 } green_config;
+
+/* 5 ms: long against a message round trip (0.4 us) or a hand-off in a
+ * busy server, so chatty processes are never packed, and short enough
+ * that a burst of a million spawns that park keeps only the last few
+ * thousand unpacked (a spawn takes a few us).  Packing and waking again
+ * cost about a microsecond (vm/process.c), a thousandth of the wait. */
+#define GREEN_PACK_AFTER_NS 5000000ull
 
 green_sched *green_sched_new(const green_config *cfg);
 /* Start the workers (the calling thread is not one of them). */

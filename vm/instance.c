@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <stdlib.h>
 
 /* {====== the linker */
 
@@ -216,12 +217,53 @@ uint32_t lvm_module_ctors(const lvm_module *m) { return m->ctors; }
 
 /* {====== instantiation */
 
+/* Ended instances' blocks kept per module, up to this many bytes: a
+ * burst of spawns then reuses warm blocks without asking malloc, whose
+ * free lists fragment when a hundred thousand 3 KiB blocks end in another
+ * order than they were made (measured: _int_malloc, unlink_chunk and
+ * malloc_consolidate took a third of a burst's time). */
+#define SPARE_BYTES ((size_t)4 << 20)
+
+static size_t block_size(const lvm_module *m);
+
+static void spare_lock(lvm_module *m)
+{
+    while (__atomic_test_and_set(&m->spare_lock, __ATOMIC_ACQUIRE))
+        ;
+}
+
+static void spare_unlock(lvm_module *m)
+{
+    __atomic_clear(&m->spare_lock, __ATOMIC_RELEASE);
+}
+
+void vm_module_free_spares(lvm_module *m)
+{
+    while (m->spare) {
+        void *b = m->spare;
+        m->spare = *(void **)b;
+        free(b);
+    }
+    m->nspare = 0;
+}
+
 static void instance_free(void *p)
 {
     lvm_instance *inst = p;
-    lvm_module_release(inst->module);
-    free(inst->funcs);              /* every array: see alloc_arrays */
-    free(inst);
+    lvm_module *m = inst->module;
+    size_t size = block_size(m);
+    bool kept = false;
+    spare_lock(m);
+    if (((size_t)m->nspare + 1) * size <= SPARE_BYTES) {
+        *(void **)inst = m->spare;
+        m->spare = inst;
+        m->nspare++;
+        kept = true;
+    }
+    spare_unlock(m);
+    if (!kept)
+        free(inst);                 /* the whole block: see alloc_block */
+    lvm_module_release(m);          /* last: it frees the spares */
 }
 
 static const char *kind_name(uint8_t kind)
@@ -362,33 +404,91 @@ static lvm_val eval_const(const lvm_instance *inst, const decode_const *c)
     return v;
 }
 
-/* Every per-instance array in one block (inst->funcs is its start;
- * instance_free frees it): one allocation instead of seven on the spawn
- * path.  The arrays of pointers and of lvm_func come first, so each
- * is aligned; the flag arrays of bytes end it. */
-static lvm_err alloc_arrays(lvm_instance *inst)
+/* The instance, its arrays and what it defines - functions, memories,
+ * tables (with their initial elements, when few) and globals - in one
+ * block: one malloc per instance instead of a dozen, and one free, which
+ * is most of what a spawn cost in malloc and most of glibc's work when
+ * processes end in another order than they began.  The block is freed
+ * with the instance, after the memories and tables in it (the store's
+ * list is newest first, and they are linked after the instance).  The
+ * parts of pointers, lvm_func, lvm_memory, lvm_table, lvm_global and
+ * lvm_val are multiples of 8 bytes, so each is aligned; the flag arrays
+ * of bytes end it.  Rejected: a bump arena per store for every object,
+ * which would also serve host objects and instances made later, but
+ * keeps a store's memory until it dies when an instance fails midway. */
+#define INLINE_ELEMS 512        /* table entries kept in the block */
+
+/* The table entries the block holds (0: they are malloc'd). */
+static uint64_t block_elems(const lvm_module *m)
 {
-    const lvm_module *m = inst->module;
+    uint64_t nelems = 0;
+    for (uint32_t i = m->nimported_tables; i < m->ntables; i++)
+        nelems += m->tables[i].limits.min;
+    return nelems > INLINE_ELEMS ? 0 : nelems;
+}
+
+static size_t block_size(const lvm_module *m)
+{
     uint32_t nown = m->nfuncs - m->nimported_funcs;
+    uint32_t nmem = m->nmemories - m->nimported_memories;
+    uint32_t ntab = m->ntables - m->nimported_tables;
+    uint32_t nglob = m->nglobals - m->nimported_globals;
     size_t n_ptrs = (size_t)m->nfuncs + m->ntables + m->nmemories + m->nglobals;
-    size_t size = n_ptrs * sizeof(void *) + (size_t)nown * sizeof(lvm_func) +
-                  (size_t)m->nelems + m->ndatas;
+    return sizeof(lvm_instance) + n_ptrs * sizeof(void *) + (size_t)nown * sizeof(lvm_func) +
+           (size_t)nmem * sizeof(lvm_memory) + (size_t)ntab * sizeof(lvm_table) +
+           (size_t)nglob * sizeof(lvm_global) + (size_t)block_elems(m) * sizeof(lvm_val) +
+           (size_t)m->nelems + m->ndatas;
+}
+
+static lvm_instance *alloc_block(lvm_module *m)
+{
+    uint32_t nown = m->nfuncs - m->nimported_funcs;
+    uint32_t nmem = m->nmemories - m->nimported_memories;
+    uint32_t ntab = m->ntables - m->nimported_tables;
+    uint32_t nglob = m->nglobals - m->nimported_globals;
+    uint64_t nelems = block_elems(m);
+    size_t n_ptrs = (size_t)m->nfuncs + m->ntables + m->nmemories + m->nglobals;
+    size_t funcs_at = sizeof(lvm_instance) + n_ptrs * sizeof(void *);
+    size_t funcs_end = funcs_at + (size_t)nown * sizeof(lvm_func);
+    size_t size = block_size(m);
+    uint8_t *block = NULL;
+    spare_lock(m);
+    if ((block = m->spare)) {
+        m->spare = *(void **)block;
+        m->nspare--;
+    }
+    spare_unlock(m);
     /* Zeroed except the lvm_funcs, which create_own_objects writes whole
      * (they are most of the block). */
-    uint8_t *block = malloc(size ? size : 1);
-    if (!block)
-        return LVM_ERR_NO_MEMORY;
-    size_t funcs_at = n_ptrs * sizeof(void *), funcs_end = funcs_at + (size_t)nown * sizeof(lvm_func);
+    if (!block && !(block = malloc(size)))
+        return NULL;
     memset(block, 0, funcs_at);
     memset(block + funcs_end, 0, size - funcs_end);
-    inst->funcs = (lvm_func **)block;
+    lvm_instance *inst = (lvm_instance *)block;
+    inst->funcs = (lvm_func **)(block + sizeof(lvm_instance));
     inst->tables = (lvm_table **)(inst->funcs + m->nfuncs);
     inst->memories = (lvm_memory **)(inst->tables + m->ntables);
     inst->globals = (lvm_global **)(inst->memories + m->nmemories);
     inst->own_funcs = (lvm_func *)(inst->globals + m->nglobals);
-    inst->elem_dropped = (bool *)(inst->own_funcs + nown);
+    lvm_memory *mems = (lvm_memory *)(inst->own_funcs + nown);
+    lvm_table *tabs = (lvm_table *)(mems + nmem);
+    lvm_global *globs = (lvm_global *)(tabs + ntab);
+    lvm_val *elems = (lvm_val *)(globs + nglob);
+    inst->elem_dropped = (bool *)(elems + nelems);
     inst->data_dropped = inst->elem_dropped + m->nelems;
-    return LVM_OK;
+    /* Not yet made: create_own_objects fills them in from these. */
+    for (uint32_t i = 0; i < nmem; i++) {
+        mems[i].in_block = true;
+        inst->memories[m->nimported_memories + i] = &mems[i];
+    }
+    for (uint32_t i = 0; i < ntab; i++) {
+        tabs[i].in_block = true;
+        inst->tables[m->nimported_tables + i] = &tabs[i];
+    }
+    for (uint32_t i = 0; i < nglob; i++)
+        inst->globals[m->nimported_globals + i] = &globs[i];
+    inst->block_elems = nelems ? elems : NULL;
+    return inst;
 }
 
 /* A table or memory of `bytes` that could not be made although the
@@ -429,9 +529,11 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
                                 ": table %u needs %llu bytes (%u entries): with the memory "
                                 "and the other tables, over the limit of %u pages", i,
                                 (unsigned long long)bytes, t->limits.min, s->memory_limit_pages);
-        inst->tables[i] = lvm_table_new(s, t->elemtype, t->limits.min, t->limits.max,
-                                        t->limits.has_max);
-        if (!inst->tables[i])
+        lvm_val *elems = inst->block_elems;
+        if (elems)
+            inst->block_elems += t->limits.min;
+        if (!vm_table_init(s, inst->tables[i], elems, t->elemtype, t->limits.min, t->limits.max,
+                           t->limits.has_max))
             return total_refused(bytes, "table", i, diag);
     }
     for (uint32_t i = m->nimported_memories; i < m->nmemories; i++) {
@@ -440,8 +542,7 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
             return lvm_diag_set(diag, LVM_ERR_MEMORY_LIMIT, LVM_NO_OFFSET,
                                 ": memory %u needs %u pages, the limit is %u", i, l->min,
                                 s->memory_limit_pages);
-        inst->memories[i] = lvm_memory_new(s, l->min, l->max, l->has_max);
-        if (!inst->memories[i]) {
+        if (!vm_memory_init(s, inst->memories[i], l->min, l->max, l->has_max)) {
             if (!vm_memory_fits(s, s->memory_limit_pages, (uint64_t)l->min * LVM_PAGE_SIZE))
                 return lvm_diag_set(diag, LVM_ERR_MEMORY_LIMIT, LVM_NO_OFFSET,
                                     ": memory %u needs %u pages, over the limit of %u with "
@@ -451,9 +552,8 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
     }
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
         const decode_global *g = &m->globals[i];
-        inst->globals[i] = lvm_global_new(s, g->type, g->mutable_, eval_const(inst, &g->init));
-        if (!inst->globals[i])
-            return LVM_ERR_NO_MEMORY;
+        *inst->globals[i] = (lvm_global){ .val = eval_const(inst, &g->init), .type = g->type,
+                                          .mutable_ = g->mutable_ };
     }
     inst->mem0 = m->nmemories ? inst->memories[0] : &vm_no_memory;
     return LVM_OK;
@@ -490,6 +590,11 @@ static lvm_err init_datas(lvm_instance *inst, lvm_diag *diag)
         lvm_memory *mem = inst->memories[0];
         memcpy(mem->data + m->data_image_at, m->data_image, m->data_image_size);
         lvm_memory_written(mem, m->data_image_at, m->data_image_size);
+        if (!mem->image) {              /* the first instance to write it */
+            mem->image = m->data_image;
+            mem->image_at = m->data_image_at;
+            mem->image_len = m->data_image_size;
+        }
         for (uint32_t i = 0; i < m->ndatas; i++)
             inst->data_dropped[i] = m->datas[i].mode == SEG_ACTIVE;
         return LVM_OK;
@@ -517,19 +622,14 @@ lvm_err lvm_instantiate_deferred(lvm_store *s, lvm_linker *l, lvm_module *m, lvm
 {
     *out = NULL;
     *start_out = NULL;
-    lvm_instance *inst = lvm_xcalloc(1, sizeof *inst);
+    lvm_instance *inst = alloc_block(m);
     if (!inst)
         return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
     lvm_module_retain(m);
     inst->module = m;
     inst->store = s;
-    if (!vm_store_track(s, inst, instance_free)) {
-        instance_free(inst);
-        return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
-    }
-    lvm_err err = alloc_arrays(inst);
-    if (err)
-        return lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
+    vm_store_link(s, &inst->link, inst, instance_free);
+    lvm_err err;
     if ((err = resolve_imports(inst, l, diag)))
         return err;
     err = create_own_objects(s, inst, diag);

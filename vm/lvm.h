@@ -128,6 +128,20 @@ uint32_t lvm_module_ctors(const lvm_module *m);
 
 lvm_store *lvm_store_new(void);
 void lvm_store_free(lvm_store *s);
+/* Packing a store nothing runs in for a while (a parked process): each
+ * of its memories gives its block back to the pool and keeps only the
+ * bytes that differ from what instantiation made (the data image and
+ * zeros), so a process waiting in receive holds about 1 KiB of memory
+ * instead of a few pages.  lvm_store_unpack takes a block again and puts
+ * the bytes back; it must be called before anything runs in s or reads
+ * its memories, and returns false (s stays packed) when out of host
+ * memory.  Packing is skipped for memories that wrote more than
+ * LVM_PACK_MAX_SPAN bytes or live in blocks past the pool's classes:
+ * there the copy would cost more than the pages it frees.  Returns
+ * whether anything was packed. */
+bool lvm_store_pack(lvm_store *s);
+bool lvm_store_unpack(lvm_store *s);
+#define LVM_PACK_MAX_SPAN ((uint64_t)256 << 10)
 /* Cap every memory created in s from now on at `pages` (0 is a cap too: no
  * pages at all): instantiating a memory whose minimum exceeds it fails
  * with LVM_ERR_MEMORY_LIMIT, and memory.grow past it returns -1 (see

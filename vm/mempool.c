@@ -111,6 +111,7 @@
 #define MIN_SHIFT 16                    /* 64 KiB */
 #define NCLASSES 11                     /* up to 64 MiB */
 #define CLASS_MAX ((size_t)1 << (MIN_SHIFT + NCLASSES - 1))
+_Static_assert(CLASS_MAX == VM_POOL_CLASS_MAX, "vm.h's VM_POOL_CLASS_MAX");
 #define REGION_BYTES ((size_t)256 << 20)
 
 #ifdef HAVE_MREMAP

@@ -27,17 +27,46 @@
 
 struct exec_code;
 
+/* Everything a store owns is on one list and freed together, newest
+ * first.  The node lives in the object it tracks (vm_store_link), so
+ * tracking costs no allocation; `heap` marks the nodes vm_store_track
+ * allocated for objects that have none. */
+typedef struct vm_object {
+    struct vm_object *next;
+    void (*free)(void *obj);
+    void *obj;
+    bool heap;
+} vm_object;
+
 struct lvm_func {
     const lvm_functype *type;
     lvm_instance *inst;         /* owning instance; NULL for host functions */
     uint32_t index;             /* function index in inst->module */
     struct exec_code *code;     /* lowered code (cached from module->code) */
-    lvm_host_fn host;           /* host functions only */
-    void *host_data;
-    /* A host function's type lives beside it (store.c, host_func), not
-     * here: every instance has one lvm_func per function it defines, made
-     * on every spawn, and they are the bigger part of its arrays. */
+    /* Every instance has one lvm_func per function it defines, made on
+     * every spawn, and they are the bigger part of its block (instance.c):
+     * so 32 bytes, and what only host functions need lives beside them
+     * in vm_host_func (a NULL inst says which kind it is). */
 };
+
+/* A host function: its lvm_func, then what calls it (store.c makes them). */
+typedef struct vm_host_func {
+    lvm_func f;                 /* first: a host lvm_func * is one of these */
+    lvm_host_fn host;
+    void *host_data;
+    lvm_functype type;
+    uint8_t types[16];
+} vm_host_func;
+
+static inline bool vm_func_is_host(const lvm_func *f)
+{
+    return f->inst == NULL;
+}
+
+static inline const vm_host_func *vm_host_of(const lvm_func *f)
+{
+    return (const vm_host_func *)f;
+}
 
 struct lvm_memory {
     uint8_t *data;              /* a block from mempool.c (NULL: 0 pages) */
@@ -69,9 +98,23 @@ struct lvm_memory {
      * has been written (the part of [0, initial) the written range
      * covers), since untouched initial pages cost nothing. */
     uint64_t initial, charged;
+    vm_object link;             /* on its store's list */
+    bool in_block;              /* part of an instance's block: not freed
+                                   by itself (instance.c, alloc_block) */
+    /* What instantiation wrote, for packing (lvm_store_pack): the
+     * module's data image at image_at (NULL: none). */
+    const uint8_t *image;
+    uint64_t image_at, image_len;
+    /* Packed: data is NULL and these hold the bytes that differ from the
+     * image and zeros, as runs (store.c, memory_pack). */
+    uint8_t *packed;
+    size_t packed_len;
 };
 
 #define VM_UNWRITTEN ((uint64_t)1 << 63)
+
+/* Blocks up to this size come from the pool's size classes (mempool.c). */
+#define VM_POOL_CLASS_MAX ((size_t)64 << 20)
 
 /* lvm_memory_written (lvm.h) widens the range in steps of at least
  * VM_WRITE_GRAIN and a quarter of its span, so that a guest walking upward
@@ -112,8 +155,12 @@ struct lvm_table {
     lvm_val *elems;
     uint32_t size, max;         /* max is UINT32_MAX when unbounded */
     uint8_t type;               /* LVM_FUNCREF or LVM_EXTERNREF */
+    bool in_block;              /* as lvm_memory's */
+    bool elems_borrowed;        /* elems lives in the instance's block
+                                   until the first grow mallocs them */
     uint32_t limit_pages;       /* the store's limit it was made under */
     lvm_store *store;
+    vm_object link;
 };
 
 struct lvm_global {
@@ -133,14 +180,13 @@ struct lvm_instance {
     lvm_func *own_funcs;        /* storage for the defined functions */
     bool *elem_dropped;         /* per element segment */
     bool *data_dropped;         /* per data segment */
+    lvm_val *block_elems;       /* the block's table entries not yet used */
+    vm_object link;
+    /* The instance itself is the start of one block that also holds its
+     * arrays and its own functions, memories, tables and globals
+     * (instance.c, alloc_block): one malloc per instance. */
 };
 
-/* Everything a store owns is on one list and freed together. */
-typedef struct vm_object {
-    struct vm_object *next;
-    void (*free)(void *obj);
-    void *obj;
-} vm_object;
 
 struct lvm_store {
     vm_object *objects;
@@ -161,8 +207,22 @@ bool vm_tables_fit(const lvm_store *s, uint32_t limit_pages, uint64_t bytes);
  * limit_pages. */
 bool vm_memory_fits(const lvm_store *s, uint32_t limit_pages, uint64_t bytes);
 
-/* Register obj with the store so lvm_store_free frees it with fn. */
+/* Free the instance blocks m keeps for reuse (instance.c). */
+void vm_module_free_spares(lvm_module *m);
+
+/* Register obj with the store so lvm_store_free frees it with fn: with a
+ * node of obj's own (no allocation, cannot fail), or one allocated. */
+void vm_store_link(lvm_store *s, vm_object *node, void *obj, void (*fn)(void *));
 bool vm_store_track(lvm_store *s, void *obj, void (*fn)(void *));
+
+/* In storage the caller provides (an instance's block): a memory or a
+ * table as lvm_memory_new and lvm_table_new make them, linked to s; false
+ * (nothing held) where those return NULL.  A table of min entries uses
+ * `elems` (min zeroed entries) until it grows. */
+bool vm_memory_init(lvm_store *s, lvm_memory *m, uint32_t min_pages, uint32_t max_pages,
+                    bool has_max);
+bool vm_table_init(lvm_store *s, lvm_table *t, lvm_val *elems, uint8_t elemtype, uint32_t min,
+                   uint32_t max, bool has_max);
 
 /* The function's type as seen by call_indirect: pointer equality first, then
  * structure (types from different modules compare by structure). */

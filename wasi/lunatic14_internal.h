@@ -34,16 +34,6 @@
 #define L14_ERROR 1
 #define L14_TIMEOUT 9027
 
-/* What a spawn costs the spawner, in reductions (lvm_hostcall_charge):
- * instantiating a module is a few thousand instructions, a reduction a
- * call or a loop iteration of a few to twenty.  Charged as work, a
- * process that spawns in a loop yields after some tens of children, as
- * one that computes as long would, and they run while what they touched
- * is still in the cache: measured with 100,000 monitored children that
- * all exit (one worker), about 1,000 children made per slice at 1
- * reduction each took 0.36-0.43 s, against 0.17 s with a time slice of
- * 400.  BEAM likewise charges its costly BIFs more than one. */
-#define L14_SPAWN_REDUCTIONS 200
 
 /* ABI D-D: one fuel unit is this many reductions. */
 #define L14_REDUCTIONS_PER_FUEL 10000

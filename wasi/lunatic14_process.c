@@ -605,6 +605,7 @@ lvm_err l14_spawn(lvm_hostcall *call, l14_proc *lp, const char *fn, int64_t link
                      .fuel = fuel * L14_REDUCTIONS_PER_FUEL };
     lvm_process_config pc = {
         .thread = rt->cfg.thread, .user = cp, .wasi = ctx, .on_exit = proc_ended,
+        .release_at_exit = true,        /* its end is told by signals */
         .memory_limit_pages = pages, .memory_limit_zero = zero, .entry_len = func_len,
         .setup = spawn_setup, .setup_arg = &sc,
     };
@@ -722,7 +723,7 @@ static lvm_err h_spawn(lvm_hostcall *call, lvm_val *ar)
                             ARG_I32(4), ARG_I32(5), ARG_I32(6), &status, &id);
     if (err)
         return err;
-    lvm_hostcall_charge(call, L14_SPAWN_REDUCTIONS);
+    lvm_hostcall_charge(call, LVM_SPAWN_REDUCTIONS);
     m = wasi_mem_of(call);
     wasi_store_u64(&m, id_ptr, id);
     ar[0].i32 = status;
@@ -769,7 +770,7 @@ static lvm_err h_get_or_spawn(lvm_hostcall *call, lvm_val *ar)
     if (err)
         return err;
     if (status != 2)
-        lvm_hostcall_charge(call, L14_SPAWN_REDUCTIONS);
+        lvm_hostcall_charge(call, LVM_SPAWN_REDUCTIONS);
     m = wasi_mem_of(call);
     wasi_store_u64(&m, node_ptr, node);
     wasi_store_u64(&m, id_ptr, id);

@@ -104,7 +104,22 @@ struct lunatic_runtime {
      * per run, not once per refused spawn). */
     _Atomic long nchildren;
     _Atomic bool told_max_processes;
+    /* Children that failed to start, as told on stderr (the first
+     * LUN_TOLD_FAILURES of them, then one line saying the rest are not). */
+    _Atomic uint32_t told_failures;
 };
+
+#define LUN_TOLD_FAILURES 10
+
+/* The option behind a spawn's error, for its message: " (--max-memory)",
+ * " (--max-total-memory)" or "". */
+const char *lun_limit_option(lvm_err err);
+
+/* Tell stderr why a child failed to start ("lvm: lunatic.FN: the child
+ * failed to start: ..."), unless LUN_TOLD_FAILURES were told already: a
+ * guest that spawns in a loop must not fill stderr. */
+void lun_tell_failure(lunatic_runtime *rt, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The state of the process making this host call. */
 lun_proc *lun_self(const lvm_hostcall *call);

@@ -287,13 +287,16 @@ static lvm_err lun_spawn_from_module(lvm_hostcall *call, lvm_val *ar)
     ar[0].i32 = lun_child_spawn(lp, cp, mod, rt->cfg.linker, name, &least, &pc, &diag);
     if (diag.err != LVM_OK) {
         if (q.failed != UINT32_MAX)
-            fprintf(stderr, "lvm: lunatic.%s: the child failed to start: import \"%s\": %s\n",
-                    fn, q.imports[q.failed].name, diag.message);
+            lun_tell_failure(rt, "lvm: lunatic.%s: the child failed to start: import \"%s\": %s%s\n",
+                             fn, q.imports[q.failed].name, diag.message,
+                             lun_limit_option(diag.err));
         else
-            fprintf(stderr, "lvm: lunatic.%s: the child failed to start: %s\n", fn, diag.message);
+            lun_tell_failure(rt, "lvm: lunatic.%s: the child failed to start: %s%s\n", fn,
+                             diag.message, lun_limit_option(diag.err));
     }
     free(name);
     free(q.imports);
+    lvm_hostcall_charge(call, LVM_SPAWN_REDUCTIONS);
     return LVM_OK;
 }
 

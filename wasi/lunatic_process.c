@@ -276,6 +276,7 @@ uint32_t lun_child_spawn(lun_proc *lp, lun_proc *cp, lvm_module *m, lvm_linker *
     pc->user = cp;
     pc->wasi = cp->wasi;
     pc->on_exit = child_exited;
+    pc->release_at_exit = true;     /* join reads only the exit status */
     lvm_process *p = NULL;
     if (!cp->wasi)
         lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
@@ -379,9 +380,32 @@ static lvm_err lun_spawn(lvm_hostcall *call, lvm_val *ar)
     lvm_diag diag;
     ar[0].i32 = lun_child_spawn(lp, cp, rt->cfg.module, rt->cfg.linker, NULL, NULL, &pc, &diag);
     if (diag.err != LVM_OK)
-        fprintf(stderr, "lvm: lunatic.spawn_with_context: the child failed to start: %s\n",
-                diag.message);
+        lun_tell_failure(rt, "lvm: lunatic.spawn_with_context: the child failed to start: %s%s\n",
+                         diag.message, lun_limit_option(diag.err));
+    lvm_hostcall_charge(call, LVM_SPAWN_REDUCTIONS);
     return LVM_OK;
+}
+
+const char *lun_limit_option(lvm_err err)
+{
+    return err == LVM_ERR_MEMORY_LIMIT         ? " (--max-memory)"
+           : err == LVM_ERR_TOTAL_MEMORY_LIMIT ? " (--max-total-memory)"
+                                               : "";
+}
+
+void lun_tell_failure(lunatic_runtime *rt, const char *fmt, ...)
+{
+    uint32_t n = atomic_fetch_add(&rt->told_failures, 1);
+    if (n > LUN_TOLD_FAILURES)
+        return;
+    if (n == LUN_TOLD_FAILURES) {
+        fprintf(stderr, "lvm: more children failed to start; further failures are not reported\n");
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
 }
 
 /* join(handle) -> 0 | 1 */

@@ -39,6 +39,8 @@ main(Args) ->
 
 run([single]) ->
     report(spawn_join, measure(?REPS, fun spawn_join/1, 100000), ns),
+    report(batch_join, measure(?REPS, fun batch_join/1, 100000), ns),
+    report(wake_parked, measure(?REPS, fun wake_parked/1, 1000), ns),
     report(spawn_throughput, measure(?REPS_1M, fun spawn_throughput/1, 1000000), 'spawns/s'),
     report(yield_switch, measure(?REPS, fun yield_switch/1, 500000), ns),
     report(pingpong, measure(?REPS, fun pingpong/1, 200000), ns),
@@ -47,8 +49,9 @@ run([all]) ->
     report(spawn_throughput_all, measure(?REPS_1M, fun spawn_throughput/1, 1000000), 'spawns/s');
 run([idle, NAtom]) ->
     N = list_to_integer(atom_to_list(NAtom)),
-    {BytesPerProc, Ms} = idle(N),
+    {BytesPerProc, Ms, ParkNs} = idle(N),
     report(list_to_atom("idle_proc_" ++ label(N)), BytesPerProc, bytes),
+    report(list_to_atom("park_" ++ label(N)), ParkNs, ns),
     %% The fixed figure list has a timing for the million only.
     N =:= 1000000 andalso report(start_finish_1m, Ms, ms).
 
@@ -108,6 +111,32 @@ spawn_join_loop(K) ->
     {Pid, Ref} = spawn_monitor(fun() -> ok end),
     receive {'DOWN', Ref, process, Pid, _} -> ok end,
     spawn_join_loop(K - 1).
+
+%% batch_join: spawn N processes that do nothing, each monitored, then
+%% wait for every 'DOWN'.  Returns ns per process.
+batch_join(N) ->
+    T0 = now_ns(),
+    Refs = [element(2, spawn_monitor(fun() -> ok end)) || _ <- lists:seq(1, N)],
+    [receive {'DOWN', R, process, _, _} -> ok end || R <- Refs],
+    (now_ns() - T0) / N.
+
+%% wake_parked: N processes report in and block in receive; 50 ms later
+%% each in turn gets a message and answers.  Returns the median ns from
+%% the send to the answer.
+wake_parked(N) ->
+    Parent = self(),
+    Pids = [spawn(fun() -> Parent ! {ready, self()},
+                           receive ping -> Parent ! pong end
+                  end) || _ <- lists:seq(1, N)],
+    [receive {ready, P} -> ok end || P <- Pids],
+    timer:sleep(50),
+    Ns = [begin
+              T0 = now_ns(),
+              P ! ping,
+              receive pong -> ok end,
+              now_ns() - T0
+          end || P <- Pids],
+    lists:nth(N div 2 + 1, lists:sort(Ns)).
 
 %% spawn_throughput: spawn N trivial processes, then wait until all have
 %% exited (through the latch).  Returns spawns per second.
@@ -205,7 +234,8 @@ ring_node(Next, Parent) ->
 
 %% idle: start N processes that each block in a receive, measure the RSS
 %% they added, then send each a message and wait until all have exited.
-%% Returns {bytes per process, ms for start + finish}.  The RSS reading
+%% Returns {bytes per process, ms for start + finish, ns per process to
+%% start them all and see every one blocked}.  The RSS reading
 %% sits between the two timed phases and is not counted in the time.
 %% The parent's list of pids (16 bytes per process) is counted in the RSS,
 %% like the slice of channels in procs.go: a process you can't reach is no
@@ -230,7 +260,7 @@ idle(N) ->
     release(Pids),
     receive all_exited -> ok end,
     T3 = now_ns(),
-    {(Rss1 - Rss0) / N, ((T1 - T0) + (T3 - T2)) / 1.0e6}.
+    {(Rss1 - Rss0) / N, ((T1 - T0) + (T3 - T2)) / 1.0e6, (T1 - T0) / N}.
 
 spawn_list(0, _, Acc) -> Acc;
 spawn_list(K, Fun, Acc) -> spawn_list(K - 1, Fun, [spawn(Fun) | Acc]).

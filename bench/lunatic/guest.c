@@ -4,6 +4,12 @@
  *
  *   lvm run --workers 1 guest.wasm spawn_join N   one child at a time:
  *       spawn an empty child, join it; prints ns per spawn+join
+ *   lvm run --workers 1 guest.wasm batch N        spawn N empty children,
+ *       then join them all; prints ns per process
+ *   lvm run --workers 1 guest.wasm wake N         N children parked in
+ *       receive for 50 ms (long enough to be packed away, see
+ *       vm/process.c), then a message to each in turn and its answer
+ *       back; prints the median ns from the send to the answer
  *   lvm run --workers 1 guest.wasm roundtrip N    a message to a child
  *       and its answer back, over two channels; prints ns per round trip
  *   lvm run --workers 1 guest.wasm idle N         N children blocked in
@@ -66,6 +72,24 @@ static double spawn_join(uint32_t n)
         if (lunatic_join(lunatic_spawn_with_context(LUNATIC_FN(empty_child), NULL, 0)) != 0)
             fail("a child failed");
     return (double)(now_ns() - t0) / n;
+}
+
+/* All n spawned first, then all joined: what a burst of children costs
+ * when they may run in any order. */
+static double batch(uint32_t n)
+{
+    uint32_t *h = malloc((size_t)n * sizeof *h);
+    if (!h)
+        fail("out of memory");
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < n; i++)
+        h[i] = lunatic_spawn_with_context(LUNATIC_FN(empty_child), NULL, 0);
+    for (uint32_t i = 0; i < n; i++)
+        if (lunatic_join(h[i]) != 0)
+            fail("a child failed");
+    double ns = (double)(now_ns() - t0) / n;
+    free(h);
+    return ns;
 }
 
 /* }====== */
@@ -172,10 +196,79 @@ static void idle(uint32_t n)
             fail("a child did not report");
     }
     lunatic_drop_last_message();
-    printf("ready %.0f ms\n", (double)(now_ns() - t0) / 1e6);
+    uint64_t dt = now_ns() - t0;
+    printf("ready %.0f ms %.1f ns\n", (double)dt / 1e6, (double)dt / n);
     fflush(stdout);
     await_line("done");
     lunatic_close_sender(wait_s);          /* wake them all: they end */
+}
+
+/* {====== wake-up of a long-parked process */
+
+typedef struct wake_ctx {
+    uint32_t in, out;           /* resource indices in the context */
+} wake_ctx;
+
+/* Say "ready" on out, park in receive on in, answer once, end. */
+static void wake_child(void)
+{
+    uint32_t len;
+    wake_ctx *c = lunatic_spawn_context(&len);
+    if (!c || len != sizeof *c)
+        fail("bad context");
+    uint32_t in = lunatic_receiver_deserialize(c->in);
+    uint32_t out = lunatic_sender_deserialize(c->out);
+    lunatic_drop_last_message();
+    free(c);
+    lunatic_channel_send(out, "", 0);
+    if (lunatic_channel_receive_prepare(in, &len) != 0)
+        fail("no wake-up message");
+    lunatic_drop_last_message();
+    lunatic_channel_send(out, "", 0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double wake(uint32_t n)
+{
+    uint32_t out_r, out_s = lunatic_channel(0, &out_r);
+    uint32_t *in_s = malloc((size_t)n * sizeof *in_s);
+    uint64_t *ns = malloc((size_t)n * sizeof *ns);
+    if (!in_s || !ns)
+        fail("out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t in_r;
+        in_s[i] = lunatic_channel(0, &in_r);
+        wake_ctx c = { lunatic_receiver_serialize(in_r), lunatic_sender_serialize(out_s) };
+        lunatic_detach(lunatic_spawn_with_context(LUNATIC_FN(wake_child), &c, sizeof c));
+        lunatic_close_receiver(in_r);
+    }
+    uint32_t len;
+    for (uint32_t i = 0; i < n; i++)
+        if (lunatic_channel_receive_prepare(out_r, &len) != 0)
+            fail("a child did not report");
+    lunatic_drop_last_message();
+    lunatic_sleep_ms(50);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t t0 = now_ns();
+        lunatic_channel_send(in_s[i], "", 0);
+        if (lunatic_channel_receive_prepare(out_r, &len) != 0)
+            fail("a child did not answer");
+        ns[i] = now_ns() - t0;
+        lunatic_drop_last_message();
+        lunatic_close_sender(in_s[i]);
+    }
+    qsort(ns, n, sizeof *ns, cmp_u64);
+    double median = (double)ns[n / 2];
+    lunatic_close_sender(out_s);
+    lunatic_close_receiver(out_r);
+    free(in_s);
+    free(ns);
+    return median;
 }
 
 /* }====== */
@@ -183,10 +276,14 @@ static void idle(uint32_t n)
 int main(int argc, char **argv)
 {
     if (argc != 3)
-        fail("usage: guest.wasm spawn_join|roundtrip|idle N");
+        fail("usage: guest.wasm spawn_join|batch|roundtrip|wake|idle N");
     uint32_t n = (uint32_t)strtoul(argv[2], NULL, 10);
     if (!strcmp(argv[1], "spawn_join"))
         printf("bench: guest_spawn_join %.1f ns\n", measure(spawn_join, n));
+    else if (!strcmp(argv[1], "batch"))
+        printf("bench: guest_batch_join %.1f ns\n", measure(batch, n));
+    else if (!strcmp(argv[1], "wake"))
+        printf("bench: guest_wake_parked %.1f ns\n", measure(wake, n));
     else if (!strcmp(argv[1], "roundtrip"))
         printf("bench: guest_roundtrip %.1f ns\n", measure(roundtrip, n));
     else if (!strcmp(argv[1], "idle"))

@@ -2,9 +2,19 @@
 # run.sh - the lunatic API measured from a C guest, with Erlang beside it
 # (`make bench-lunatic`).  Usage: run.sh LVM [N_IDLE]
 #
-# Three figures, each on one worker (lvm --workers 1, erl +S 1):
+# Figures, each on one worker (lvm --workers 1, erl +S 1):
 #   guest_spawn_join   ns to spawn an empty child and join it, one at a
 #                      time (Erlang: spawn_monitor + 'DOWN')
+#   guest_batch_join   ns per child to spawn 100,000 empty children, then
+#                      join them all (Erlang: 100,000 spawn_monitor, then
+#                      every 'DOWN')
+#   guest_wake_parked  median ns from a message sent to a child parked
+#                      in receive for 50 ms to its answer (Erlang: the
+#                      same with ! and receive)
+#   guest_park         ns per child to spawn N_IDLE children that each
+#                      report in and block in receive, until the last
+#                      has reported (Erlang: the same, reporting through
+#                      an atomic counter)
 #   guest_roundtrip    ns for a message to a child and its answer back
 #                      (Erlang: ping-pong between two processes)
 #   guest_idle_proc    bytes of resident memory per process with N_IDLE
@@ -14,7 +24,8 @@
 #                      same delta with a million processes in receive)
 # Lines have the form `bench: NAME VALUE UNIT`; a final table puts each
 # lvm figure beside Erlang's with the ratio lvm / Erlang (below 1: lvm is
-# faster or smaller).  Erlang is skipped with a comment if not installed.
+# faster or smaller).  Targets: batch join and park at most 1 and 1.5
+# times Erlang's, an idle process at most 6 KiB, a wake-up at most 2 us.  Erlang is skipped with a comment if not installed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,8 +49,12 @@ value_of() { awk -v name="$1" '$1 == "bench:" && $2 == name { print $3 }'; }
 
 v=$("$lvm" run --workers 1 "$guest" spawn_join 100000 | value_of guest_spawn_join)
 note guest_spawn_join "$v" ns
+v=$("$lvm" run --workers 1 "$guest" batch 100000 | value_of guest_batch_join)
+note guest_batch_join "$v" ns
 v=$("$lvm" run --workers 1 "$guest" roundtrip 200000 | value_of guest_roundtrip)
 note guest_roundtrip "$v" ns
+v=$("$lvm" run --workers 1 "$guest" wake 1000 | value_of guest_wake_parked)
+note guest_wake_parked "$v" ns
 
 # The idle figure talks to the guest: it prints "base" and waits for "go"
 # (so its memory can be read before any child exists), spawns, prints
@@ -56,6 +71,7 @@ echo "# $n_idle processes blocked in receive: $line, lvm peak RSS $((hwm_kb / 10
 echo done >&"${IDLE[1]}"
 wait "$pid"
 note guest_idle_proc $(((hwm_kb - base_kb) * 1024 / n_idle)) bytes
+note guest_park "$(awk '{ print $4 }' <<<"$line")" ns
 
 # }======
 
@@ -65,9 +81,12 @@ if command -v erl >/dev/null && command -v erlc >/dev/null; then
     erlc -o "$tmp" "$here/../baseline/procs.erl"
     out=$(erl -noshell -pa "$tmp" +S 1 -s procs main single)
     note erlang_spawn_join "$(value_of erlang_spawn_join <<<"$out")" ns
+    note erlang_batch_join "$(value_of erlang_batch_join <<<"$out")" ns
     note erlang_pingpong "$(value_of erlang_pingpong <<<"$out")" ns
+    note erlang_wake_parked "$(value_of erlang_wake_parked <<<"$out")" ns
     out=$(erl -noshell -pa "$tmp" +S 1 +P 2000000 -s procs main idle "$n_idle")
     note erlang_idle_proc "$(awk '$1 == "bench:" && $2 ~ /^erlang_idle_proc_/ { print $3 }' <<<"$out")" bytes
+    note erlang_park "$(awk '$1 == "bench:" && $2 ~ /^erlang_park_/ { print $3 }' <<<"$out")" ns
 else
     echo "# erlang not installed, skipped"
 fi
@@ -79,7 +98,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo "#"
 printf '# %-28s %12s %12s %8s\n' figure lvm erlang ratio
 for pair in "spawn + join (ns):guest_spawn_join:erlang_spawn_join" \
+            "spawn all, join all (ns):guest_batch_join:erlang_batch_join" \
             "message round trip (ns):guest_roundtrip:erlang_pingpong" \
+            "wake a parked one (ns):guest_wake_parked:erlang_wake_parked" \
+            "spawn + park, per proc (ns):guest_park:erlang_park" \
             "idle process (bytes):guest_idle_proc:erlang_idle_proc"; do
     IFS=: read -r label ours theirs <<<"$pair"
     e=${fig[$theirs]:-}

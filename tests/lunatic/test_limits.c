@@ -49,12 +49,28 @@ Test(limits, max_processes_default_is_large)
 
 /* --max-total-memory counts what processes wrote of their initial
  * memories, not its size: 200 parked children of two initial pages each
- * (25 MiB of sizes) fit in 1 MiB, since each wrote a few KiB. */
+ * (25 MiB of sizes: 191 of them at most, counted by size, beside the main
+ * process and the watchdog) fit in 24 MiB, since each wrote only from its
+ * data to the top of its stack, 90 KiB (guests/limits.c, parked). */
 Test(limits, max_total_memory_counts_written_pages)
 {
-    run_result *r = lun_run_with("--max-total-memory", "1048576", GUEST, "1", "procs", "200");
+    run_result *r = lun_run_with("--max-total-memory", "25165824", GUEST, "1", "procs", "200");
     EXPECT_RUN(r, 0, TICKS "started 200 refused 0\nafter 0\n");
     cr_expect_str_eq(r->err, "");
+}
+
+/* Past the total, spawns fail (join gives 1): the first ten failures
+ * are told, naming the limit, then one line says the rest are not. */
+Test(limits, spawns_over_the_total_are_told_ten_times)
+{
+    run_result *r = lun_run_with("--max-total-memory", "3000000", GUEST, "1", "procs", "200");
+    cr_expect_eq(r->status, 0, "stderr: %s", r->err);
+    cr_expect(strstr(r->out, "started ") && !strstr(r->out, " refused 0\n"), "%s", r->out);
+    cr_expect_eq(count(r->err, "the child failed to start: total memory limit exceeded"), 10,
+                 "%s", r->err);
+    cr_expect_eq(count(r->err, " of 3000000 (--max-total-memory)\n"), 10, "%s", r->err);
+    cr_expect_eq(count(r->err, "further failures are not reported\n"), 1, "%s", r->err);
+    cr_expect_eq(count(r->err, "\n"), 11, "%s", r->err);
 }
 
 /* A producer 200 messages ahead of a receiver that waits first: at
