@@ -449,8 +449,9 @@ static void park(worker *w, green_proc *p)
 }
 
 /* Pack what has been parked long enough by `now`; returns the ns until
- * the next record is due (-1: none). */
-static int64_t pack_due(worker *w, uint64_t now)
+ * the next record is due (-1: none).  *queued is set if a process woken
+ * during its pack was queued here: the worker must not sleep then. */
+static int64_t pack_due(worker *w, uint64_t now, bool *queued)
 {
     uint64_t after = w->sched->pack_after;
     while (w->len) {
@@ -470,6 +471,7 @@ static int64_t pack_due(worker *w, uint64_t now)
             if (!atomic_compare_exchange_strong(&p->state, &st, PARKED)) {
                 atomic_store(&p->state, RUNNABLE);      /* woken meanwhile */
                 push_local(w, p);
+                *queued = true;
             }
         }
         green_release(p);
@@ -521,8 +523,11 @@ static void poll_events(worker *w, int64_t timeout_ns)
     io_event ev[IO_POLL_MAX];
     uint64_t now = io_now_ns();
     w->clock = now;
-    int64_t due = pack_due(w, now);
-    if (timeout_ns < 0 && due >= 0)
+    bool queued = false;
+    int64_t due = pack_due(w, now, &queued);
+    if (queued)
+        timeout_ns = 0;                 /* it runs next: no sleeping */
+    else if (timeout_ns < 0 && due >= 0)
         timeout_ns = due;               /* sleep no longer than the next pack */
     int64_t t = io_timers_timeout_ns(w->timers, now);
     if (timeout_ns != 0 && t >= 0 && (timeout_ns < 0 || t < timeout_ns))

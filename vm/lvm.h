@@ -135,13 +135,18 @@ void lvm_store_free(lvm_store *s);
  * instead of a few pages.  lvm_store_unpack takes a block again and puts
  * the bytes back; it must be called before anything runs in s or reads
  * its memories, and returns false (s stays packed) when out of host
- * memory.  Packing is skipped for memories that wrote more than
- * LVM_PACK_MAX_SPAN bytes or live in blocks past the pool's classes:
- * there the copy would cost more than the pages it frees.  Returns
+ * memory.  Packing is skipped for memories whose written range is over
+ * LVM_PACK_MAX_SPAN bytes or that live in blocks past the pool's
+ * classes.  Packing reads the whole written range, cold by then (some
+ * 10 GB/s): 32 KiB is about 3 us, the cost of the one or two page faults
+ * it saves the next spawn.  A C program's first malloc writes near the
+ * end of its memory, so it is packed only if its memory is small; one
+ * laid out for many processes (--stack-first, a small stack, no malloc
+ * while it waits, as bench/lunatic's guest) writes a few KiB.  Returns
  * whether anything was packed. */
 bool lvm_store_pack(lvm_store *s);
 bool lvm_store_unpack(lvm_store *s);
-#define LVM_PACK_MAX_SPAN ((uint64_t)256 << 10)
+#define LVM_PACK_MAX_SPAN ((uint64_t)32 << 10)
 /* Cap every memory created in s from now on at `pages` (0 is a cap too: no
  * pages at all): instantiating a memory whose minimum exceeds it fails
  * with LVM_ERR_MEMORY_LIMIT, and memory.grow past it returns -1 (see

@@ -290,10 +290,9 @@ static void charge_written(lvm_memory *m)
  * range whose bytes differ from what instantiation made - the data image
  * where it lies, zero elsewhere.  An empty C process that waits in
  * receive differs in a few hundred bytes (its stack top, a libc
- * variable or two), against 8-12 KiB of pages.  Chunks of PACK_CHUNK
- * bytes: finer finds fewer bytes but more headers.  Packing walks the
- * written range once into a scratch buffer per thread (the worst case,
- * LVM_PACK_MAX_SPAN plus headers), then copies the result out exactly.
+ * variable or two: 40 bytes for bench/lunatic's idle child), against
+ * 8-12 KiB of pages.  Chunks of PACK_CHUNK bytes: finer finds fewer bytes
+ * but more headers.
  * Rejected: copy-on-write pages shared with the module's image (an mmap
  * per process and a fault per page touched: ~2 us each here), and
  * madvise(MADV_DONTNEED) on the pages in place (4.6 us for the call,
@@ -332,43 +331,52 @@ static bool chunk_differs(const lvm_memory *m, const uint8_t *d, uint64_t off, u
     return false;
 }
 
-static _Thread_local uint8_t *pack_scratch;
+/* Write the runs of [lo, hi) that differ to out, or with out NULL only
+ * count their bytes; returns the bytes. */
+static size_t pack_runs(const lvm_memory *m, uint64_t lo, uint64_t hi, uint8_t *out)
+{
+    const uint8_t *d = m->data;
+    size_t len = 0, run = 0;            /* run: where the open run's header is */
+    uint64_t run_end = UINT64_MAX;
+    for (uint64_t off = lo; off < hi; off += PACK_CHUNK) {
+        uint64_t n = hi - off < PACK_CHUNK ? hi - off : PACK_CHUNK;
+        if (!chunk_differs(m, d, off, n))
+            continue;
+        if (run_end != off) {           /* a new run */
+            run = len;
+            len += 8;
+            if (out) {
+                uint32_t hdr[2] = { (uint32_t)off, 0 };
+                memcpy(out + run, hdr, sizeof hdr);
+            }
+        }
+        if (out) {
+            uint32_t rlen;
+            memcpy(out + len, d + off, n);
+            memcpy(&rlen, out + run + 4, 4);
+            rlen += (uint32_t)n;
+            memcpy(out + run + 4, &rlen, 4);
+        }
+        len += n;
+        run_end = off + n;
+    }
+    return len;
+}
 
+/* Two passes, counting then copying, rather than one into a scratch
+ * buffer of the worst case: the second reads what the first brought into
+ * the cache, and no buffer outlives the call. */
 static bool memory_pack(lvm_memory *m)
 {
     uint64_t lo, hi;
     written_range(m, &lo, &hi);
     if (!m->data || m->packed || m->cap > VM_POOL_CLASS_MAX || hi - lo > LVM_PACK_MAX_SPAN)
         return false;
-    size_t worst = LVM_PACK_MAX_SPAN + (LVM_PACK_MAX_SPAN / PACK_CHUNK) * 8;
-    if (!pack_scratch && !(pack_scratch = malloc(worst)))
-        return false;
-    uint8_t *out = pack_scratch, *run = NULL;
-    const uint8_t *d = m->data;
-    uint32_t run_end = 0;
-    for (uint64_t off = lo; off < hi; off += PACK_CHUNK) {
-        uint64_t n = hi - off < PACK_CHUNK ? hi - off : PACK_CHUNK;
-        if (!chunk_differs(m, d, off, n))
-            continue;
-        if (!run || run_end != off) {   /* a new run */
-            run = out;
-            uint32_t hdr[2] = { (uint32_t)off, 0 };
-            memcpy(out, hdr, sizeof hdr);
-            out += sizeof hdr;
-        }
-        memcpy(out, d + off, n);
-        out += n;
-        uint32_t len;
-        memcpy(&len, run + 4, 4);
-        len += (uint32_t)n;
-        memcpy(run + 4, &len, 4);
-        run_end = (uint32_t)(off + n);
-    }
-    size_t len = (size_t)(out - pack_scratch);
+    size_t len = pack_runs(m, lo, hi, NULL);
     uint8_t *packed = malloc(len ? len : 1);
     if (!packed)
         return false;
-    memcpy(packed, pack_scratch, len);
+    pack_runs(m, lo, hi, packed);
     vm_pool_free(m->data, m->cap, lo, hi);
     m->data = NULL;
     m->cap = 0;

@@ -122,11 +122,12 @@ batch_join(N) ->
 
 %% wake_parked: N processes report in and block in receive; 50 ms later
 %% each in turn gets a message and answers.  Returns the median ns from
-%% the send to the answer.
+%% the send to the answer.  They end after the measurement (stop).
 wake_parked(N) ->
     Parent = self(),
     Pids = [spawn(fun() -> Parent ! {ready, self()},
-                           receive ping -> Parent ! pong end
+                           receive ping -> Parent ! pong end,
+                           receive stop -> ok end
                   end) || _ <- lists:seq(1, N)],
     [receive {ready, P} -> ok end || P <- Pids],
     timer:sleep(50),
@@ -136,6 +137,7 @@ wake_parked(N) ->
               receive pong -> ok end,
               now_ns() - T0
           end || P <- Pids],
+    [P ! stop || P <- Pids],
     lists:nth(N div 2 + 1, lists:sort(Ns)).
 
 %% spawn_throughput: spawn N trivial processes, then wait until all have

@@ -186,14 +186,20 @@ static void idle(uint32_t n)
     uint32_t wait_r, wait_s = lunatic_channel(0, &wait_r);
     uint32_t ready_r, ready_s = lunatic_channel(0, &ready_r);
     uint64_t t0 = now_ns();
-    for (uint32_t i = 0; i < n; i++) {
-        idle_ctx c = { lunatic_receiver_serialize(wait_r), lunatic_sender_serialize(ready_s) };
-        lunatic_detach(lunatic_spawn_with_context(LUNATIC_FN(idle_child), &c, sizeof c));
-    }
+    /* The reports are taken in batches of 1,000 (Erlang's children count
+     * down an atomic instead): a million of them queued at once would be
+     * counted in the idle figure, 100 MB of messages. */
     uint32_t len;
-    for (uint32_t i = 0; i < n; i++) {
-        if (lunatic_channel_receive_prepare(ready_r, &len) != 0)
-            fail("a child did not report");
+    for (uint32_t i = 0; i < n;) {
+        uint32_t batch = n - i < 1000 ? n - i : 1000;
+        for (uint32_t k = 0; k < batch; k++) {
+            idle_ctx c = { lunatic_receiver_serialize(wait_r), lunatic_sender_serialize(ready_s) };
+            lunatic_detach(lunatic_spawn_with_context(LUNATIC_FN(idle_child), &c, sizeof c));
+        }
+        for (uint32_t k = 0; k < batch; k++)
+            if (lunatic_channel_receive_prepare(ready_r, &len) != 0)
+                fail("a child did not report");
+        i += batch;
     }
     lunatic_drop_last_message();
     uint64_t dt = now_ns() - t0;
@@ -209,22 +215,25 @@ typedef struct wake_ctx {
     uint32_t in, out;           /* resource indices in the context */
 } wake_ctx;
 
-/* Say "ready" on out, park in receive on in, answer once, end. */
+/* Say "ready" on out, park in receive on in, answer once, then wait
+ * for in to close and end (after the measurement, so that no child's
+ * exit is timed). */
 static void wake_child(void)
 {
     uint32_t len;
-    wake_ctx *c = lunatic_spawn_context(&len);
-    if (!c || len != sizeof *c)
+    wake_ctx c;             /* not malloc'ed: it is packed while it waits */
+    if (lunatic_channel_receive_prepare(0, &len) != 0 || len != sizeof c ||
+        lunatic_channel_receive(&c, sizeof c) != 0)
         fail("bad context");
-    uint32_t in = lunatic_receiver_deserialize(c->in);
-    uint32_t out = lunatic_sender_deserialize(c->out);
+    uint32_t in = lunatic_receiver_deserialize(c.in);
+    uint32_t out = lunatic_sender_deserialize(c.out);
     lunatic_drop_last_message();
-    free(c);
     lunatic_channel_send(out, "", 0);
     if (lunatic_channel_receive_prepare(in, &len) != 0)
         fail("no wake-up message");
     lunatic_drop_last_message();
     lunatic_channel_send(out, "", 0);
+    lunatic_channel_receive_prepare(in, &len);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -260,8 +269,9 @@ static double wake(uint32_t n)
             fail("a child did not answer");
         ns[i] = now_ns() - t0;
         lunatic_drop_last_message();
-        lunatic_close_sender(in_s[i]);
     }
+    for (uint32_t i = 0; i < n; i++)
+        lunatic_close_sender(in_s[i]);
     qsort(ns, n, sizeof *ns, cmp_u64);
     double median = (double)ns[n / 2];
     lunatic_close_sender(out_s);

@@ -513,3 +513,208 @@ Test(sched, stop_cancels_parked_and_running_processes, .timeout = 20)
     lvm_store_free(hs);
     lvm_module_release(m);
 }
+
+/* {====== packing (green_config.pack_after_ns) */
+
+typedef struct pproc {
+    green_proc g;
+    int state;
+    atomic_int busy;            /* 1 while its run or pack function runs */
+    atomic_long packs, runs;
+    atomic_long *done;
+} pproc;
+
+static void pproc_free(green_proc *g) { free(g); }
+
+/* Neither function runs while the other does: the pack claims the
+ * process as a slice would. */
+static void enter(pproc *c)
+{
+    cr_assert_eq(atomic_exchange(&c->busy, 1), 0, "run and pack overlap");
+}
+
+static void leave(pproc *c) { atomic_store(&c->busy, 0); }
+
+static void count_pack(green_proc *g)
+{
+    pproc *c = (pproc *)g;
+    enter(c);
+    atomic_fetch_add(&c->packs, 1);
+    leave(c);
+}
+
+static pproc *pspawn(green_sched *s, green_run_fn fn, atomic_long *done)
+{
+    pproc *c = calloc(1, sizeof *c);
+    cr_assert(c);
+    c->done = done;
+    c->g.pack = count_pack;
+    green_spawn(s, &c->g, fn, pproc_free, c);
+    return c;
+}
+
+static green_sched *start_packing(int workers, uint64_t after_ns)
+{
+    green_config cfg = { .workers = workers, .pack_after_ns = after_ns };
+    green_sched *s = green_sched_new(&cfg);
+    cr_assert(s);
+    cr_assert_eq(green_sched_start(s), 0);
+    return s;
+}
+
+/* Sleeps 30 ms, then checks it was packed once meanwhile. */
+static green_step long_sleeper(green_proc *g)
+{
+    pproc *c = (pproc *)g;
+    enter(c);
+    if (c->state++ == 0) {
+        green_sleep(g, 30000000);
+        leave(c);
+        return GREEN_BLOCK;
+    }
+    cr_assert_eq(atomic_load(&c->packs), 1, "packed once while it slept");
+    atomic_fetch_add(c->done, 1);
+    leave(c);
+    return GREEN_EXIT;
+}
+
+/* Parked 5 ms at most before it is woken: never packed at 1 s. */
+static green_step short_sleeper(green_proc *g)
+{
+    pproc *c = (pproc *)g;
+    enter(c);
+    if (c->state++ < 5) {
+        green_sleep(g, 1000000);
+        leave(c);
+        return GREEN_BLOCK;
+    }
+    cr_assert_eq(atomic_load(&c->packs), 0);
+    atomic_fetch_add(c->done, 1);
+    leave(c);
+    return GREEN_EXIT;
+}
+
+Test(sched, a_long_park_is_packed_once, .timeout = 10)
+{
+    green_sched *s = start_packing(1, 2000000);         /* 2 ms */
+    atomic_long done = 0;
+    green_release(&pspawn(s, long_sleeper, &done)->g);
+    finish(s);
+    cr_assert_eq(done, 1);
+    s = start_packing(1, 1000000000);                   /* 1 s */
+    green_release(&pspawn(s, short_sleeper, &done)->g);
+    finish(s);
+    cr_assert_eq(done, 2);
+}
+
+/* Blocks without waiting for anything: only green_wake from the test's
+ * thread makes it run again, 200 times. */
+static green_step woken(green_proc *g)
+{
+    pproc *c = (pproc *)g;
+    enter(c);
+    long n = atomic_fetch_add(&c->runs, 1) + 1;
+    leave(c);
+    if (n < 200)
+        return GREEN_BLOCK;
+    atomic_fetch_add(c->done, 1);
+    return GREEN_EXIT;
+}
+
+/* Wakes racing with packs on two workers (every park is due at once):
+ * no run overlaps a pack, no wake-up is lost, and packs happen. */
+Test(sched, packs_race_with_wakes, .timeout = 30)
+{
+    green_sched *s = start_packing(2, 1);
+    atomic_long done = 0;
+    enum { N = 64 };
+    pproc *p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = pspawn(s, woken, &done);
+    for (int round = 0; atomic_load(&done) < N; round++) {
+        for (int i = 0; i < N; i++)
+            green_wake(&p[i]->g);
+        if (round % 4 == 0)
+            usleep(50);                 /* let some stay parked a while */
+    }
+    long packs = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(atomic_load(&p[i]->runs), 200);
+        packs += atomic_load(&p[i]->packs);
+        green_release(&p[i]->g);
+    }
+    finish(s);
+    cr_expect_gt(packs, 0, "some parks lasted until a poll");
+}
+
+/* A pack that takes 20 ms, during which the test wakes the process. */
+static atomic_int in_slow_pack;
+
+static void slow_pack(green_proc *g)
+{
+    count_pack(g);
+    atomic_store(&in_slow_pack, 1);
+    usleep(20000);
+}
+
+static green_step block_once(green_proc *g)
+{
+    pproc *c = (pproc *)g;
+    if (c->state++ == 0)
+        return GREEN_BLOCK;
+    atomic_fetch_add(c->done, 1);
+    return GREEN_EXIT;
+}
+
+/* Woken while it is being packed by a worker that has nothing else to
+ * do: it runs right after the pack (the worker must not go to sleep with
+ * it queued). */
+Test(sched, woken_during_its_pack_it_runs, .timeout = 10)
+{
+    green_sched *s = start_packing(1, 1000000);         /* 1 ms */
+    atomic_long done = 0;
+    pproc *c = calloc(1, sizeof *c);
+    cr_assert(c);
+    c->done = &done;
+    c->g.pack = slow_pack;
+    green_spawn(s, &c->g, block_once, pproc_free, c);
+    while (!atomic_load(&in_slow_pack))
+        usleep(100);
+    green_wake(&c->g);
+    while (atomic_load(&done) == 0)
+        usleep(100);                    /* a lost wake-up hangs here */
+    cr_assert_eq(atomic_load(&c->packs), 1);
+    green_release(&c->g);
+    finish(s);
+}
+
+/* A process parked and packed, then cancelled by the stop: it ends, and
+ * its record's reference is dropped (the ASan build checks the leak). */
+static green_step park_forever(green_proc *g)
+{
+    pproc *c = (pproc *)g;
+    if (green_cancelled(g)) {
+        atomic_fetch_add(c->done, 1);
+        return GREEN_EXIT;
+    }
+    return GREEN_BLOCK;
+}
+
+Test(sched, stop_ends_packed_processes, .timeout = 10)
+{
+    green_sched *s = start_packing(2, 1000000);         /* 1 ms */
+    atomic_long done = 0;
+    pproc *p[16];
+    for (int i = 0; i < 16; i++)
+        p[i] = pspawn(s, park_forever, &done);
+    usleep(30000);
+    green_sched_stop(s);
+    cr_assert_eq(done, 16);
+    for (int i = 0; i < 16; i++) {
+        cr_expect_eq(atomic_load(&p[i]->packs), 1, "process %d", i);
+        green_release(&p[i]->g);
+    }
+    green_sched_free(s);
+}
+
+/* }====== */
