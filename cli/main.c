@@ -66,6 +66,8 @@ typedef struct run_options {
     long max_total_memory;      /* bytes, all processes: physical memory */
     long max_fds;               /* host descriptors per process: 1024 */
     long max_total_fds;         /* all processes: 9/10 of RLIMIT_NOFILE */
+    long pack_after_ms;         /* parked this long, packed (0: never) */
+    bool pack_after_set;        /* else green's GREEN_PACK_AFTER_NS */
     /* WASI: the arguments of --dir, --env and --tcplisten, in order (they
      * point into argv), and --inherit-env. */
     const char **dirs, **envs, **listens;
@@ -117,7 +119,7 @@ typedef enum {
     OPT_HELP, OPT_VERSION, OPT_WORKERS, OPT_REDUCTIONS, OPT_MAX_MEMORY,
     OPT_DIR, OPT_ENV, OPT_INHERIT_ENV, OPT_TCPLISTEN, OPT_ALLOW_NET, OPT_ALLOW_LISTEN,
     OPT_ALLOW_DNS, OPT_MAX_PROCESSES, OPT_MAX_QUEUED, OPT_MAX_TOTAL_MEMORY, OPT_MAX_FDS,
-    OPT_MAX_TOTAL_FDS,
+    OPT_MAX_TOTAL_FDS, OPT_PACK_AFTER,
 } option_id;
 
 /* The commands an option belongs to. */
@@ -144,6 +146,9 @@ static const option options[] = {
       "scheduler threads (default: one per online CPU)" },
     { OPT_REDUCTIONS, "--reductions", NULL, VAL_NUMBER, "N", 1, INT32_MAX, CMD_RUN,
       "reductions (calls and loop iterations) per time\nslice (default: 4000, as BEAM)" },
+    { OPT_PACK_AFTER, "--pack-after", NULL, VAL_NUMBER, "MS", 0, 86400000, CMD_RUN,
+      "a process parked this many milliseconds gives\nback its memory block until it runs again\n"
+      "(default: 5; 0: never)" },
     { OPT_MAX_MEMORY, "--max-memory", NULL, VAL_NUMBER, "P", 1, 65536, CMD_RUN,
       "linear memory limit of each process, in 64 KiB\npages (default: the module's own maximum);\n"
       "tables count too, 8 bytes an entry past 8192" },
@@ -394,6 +399,7 @@ static int take_option(const option *o, const char *name, const char *value, run
     switch (o->id) {
     case OPT_WORKERS:     r->workers = n; break;
     case OPT_REDUCTIONS:  r->reductions = n; break;
+    case OPT_PACK_AFTER:  r->pack_after_ms = n; r->pack_after_set = true; break;
     case OPT_MAX_MEMORY:  r->max_memory_pages = n; break;
     case OPT_MAX_PROCESSES: r->max_processes = n; break;
     case OPT_MAX_QUEUED:  r->max_queued = n; break;
@@ -763,6 +769,14 @@ fail:
 /* Run the module's _start as the main process on a scheduler of `workers`
  * threads; lvm ends when the main process ends (ABI D1).  guest_argv[0]
  * is the file name; returns the exit status. */
+/* --pack-after as green_config wants it (0: its default). */
+static uint64_t pack_after_ns(const run_options *o)
+{
+    if (!o->pack_after_set)
+        return 0;
+    return o->pack_after_ms ? (uint64_t)o->pack_after_ms * 1000000u : UINT64_MAX;
+}
+
 static int run_module(const char *path, lvm_module *m, int guest_argc, char **guest_argv,
                       const run_options *o)
 {
@@ -775,7 +789,7 @@ static int run_module(const char *path, lvm_module *m, int guest_argc, char **gu
         return EXIT_FAILURE;
     lvm_store *host = lvm_store_new();          /* the WASI host functions */
     lvm_linker *l = lvm_linker_new();
-    green_config gc = { .workers = o->workers };
+    green_config gc = { .workers = o->workers, .pack_after_ns = pack_after_ns(o) };
     green_sched *sched = green_sched_new(&gc);
     lvm_process *p = NULL;
     lunatic_runtime *rt = NULL;
@@ -973,6 +987,7 @@ static int run_with_options(int argc, char **argv, run_options *op)
             .workers = (int)o.workers, .ndirs = o.ndirs, .dirs = o.dirs, .nenvs = o.nenvs,
             .envs = o.envs, .inherit_env = o.inherit_env, .reductions = (int32_t)o.reductions,
             .max_memory_pages = (uint32_t)o.max_memory_pages,
+            .pack_after_ns = pack_after_ns(&o),
         };
         status = testmode_run(path, m, argc - i - 1, argv + i + 1, &to);
         lvm_module_release(m);

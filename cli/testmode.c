@@ -449,7 +449,7 @@ int testmode_run(const char *path, lvm_module *m, int argc, char *const rest[],
 
     /* The runtime: one scheduler, one linker, one runtime for all tests;
      * a fresh environment for each. */
-    green_config gc = { .workers = o->workers };
+    green_config gc = { .workers = o->workers, .pack_after_ns = o->pack_after_ns };
     green_sched *sched = green_sched_new(&gc);
     lvm_store *host = lvm_store_new();
     lvm_linker *l = lvm_linker_new();

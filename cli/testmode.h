@@ -29,6 +29,7 @@ typedef struct testmode_opts {
     bool inherit_env;
     int32_t reductions;             /* 0: the default slice */
     uint32_t max_memory_pages;      /* 0: none */
+    uint64_t pack_after_ns;         /* green_config's */
 } testmode_opts;
 
 /* Run the tests of m (loaded and validated; path as typed) with the

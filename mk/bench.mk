@@ -35,7 +35,13 @@ bench-guests: $(patsubst %.c,%.wasm,$(wildcard bench/guests/*.c))
 bench-procs: $(BENCH_PROCS)
 	$(BENCH_PROCS) $(if $(BENCH_QUICK),--quick)
 
-bench-lunatic: $(LVM)
-	bash bench/lunatic/run.sh $(LVM) $(if $(BENCH_QUICK),100000)
+FOOTPRINT := $(BUILD)/bench/footprint
+
+$(FOOTPRINT): bench/lunatic/footprint.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ bench/lunatic/footprint.c $(LIB) $(LDLIBS)
+
+bench-lunatic: $(LVM) $(FOOTPRINT)
+	bash bench/lunatic/run.sh $(LVM) $(if $(BENCH_QUICK),100000,1000000) $(FOOTPRINT)
 
 bench: bench-green bench-procs bench-lunatic bench-lunatic14 bench-baseline

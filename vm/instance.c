@@ -440,6 +440,8 @@ static size_t block_size(const lvm_module *m)
            (size_t)m->nelems + m->ndatas;
 }
 
+size_t lvm_module_instance_bytes(const lvm_module *m) { return block_size(m); }
+
 static lvm_instance *alloc_block(lvm_module *m)
 {
     uint32_t nown = m->nfuncs - m->nimported_funcs;

@@ -123,6 +123,10 @@ const char *lvm_module_export_name(const lvm_module *m, uint32_t i, size_t *len,
  * () -> () function.  Found when the module is loaded, so asking costs
  * nothing. */
 uint32_t lvm_module_ctors(const lvm_module *m);
+/* The bytes one instance of m takes beside its linear memory: its block
+ * of arrays, functions, memories, tables and globals (instance.c).  For
+ * benchmarks and capacity planning. */
+size_t lvm_module_instance_bytes(const lvm_module *m);
 
 /* ---- stores and host objects ------------------------------------------ */
 

@@ -29,8 +29,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-lvm=${1:?usage: run.sh LVM [N_IDLE]}
+lvm=${1:?usage: run.sh LVM [N_IDLE [FOOTPRINT]]}
 n_idle=${2:-1000000}
+footprint=${3:-}
 guest=$here/guest.wasm
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -58,20 +59,33 @@ note guest_wake_parked "$v" ns
 
 # The idle figure talks to the guest: it prints "base" and waits for "go"
 # (so its memory can be read before any child exists), spawns, prints
-# "ready ..." once every child is blocked and waits for "done".
-coproc IDLE { exec "$lvm" run --workers 1 "$guest" idle "$n_idle"; }
-pid=$IDLE_PID
-read -r line <&"${IDLE[0]}"
-[ "$line" = base ] || { echo "run.sh: unexpected guest output: $line" >&2; exit 1; }
-base_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-echo go >&"${IDLE[1]}"
-read -r line <&"${IDLE[0]}"
-hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
-echo "# $n_idle processes blocked in receive: $line, lvm peak RSS $((hwm_kb / 1024)) MiB"
-echo done >&"${IDLE[1]}"
-wait "$pid"
-note guest_idle_proc $(((hwm_kb - base_kb) * 1024 / n_idle)) bytes
-note guest_park "$(awk '{ print $4 }' <<<"$line")" ns
+# "ready ..." once every child is blocked and waits for "done".  Sets
+# idle_line and idle_bytes (per process).  Usage: idle_run N [OPTION...]
+idle_run() {
+    local n=$1 pid line base_kb hwm_kb
+    shift
+    coproc IDLE { exec "$lvm" run --workers 1 "$@" "$guest" idle "$n"; }
+    pid=$IDLE_PID
+    read -r line <&"${IDLE[0]}"
+    [ "$line" = base ] || { echo "run.sh: unexpected guest output: $line" >&2; exit 1; }
+    base_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+    echo go >&"${IDLE[1]}"
+    read -r line <&"${IDLE[0]}"
+    hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+    echo "# $n processes blocked in receive${*:+ ($*)}: $line, lvm peak RSS $((hwm_kb / 1024)) MiB"
+    echo done >&"${IDLE[1]}"
+    wait "$pid"
+    idle_line=$line
+    idle_bytes=$(((hwm_kb - base_kb) * 1024 / n))
+}
+
+idle_run "$n_idle"
+note guest_idle_proc "$idle_bytes" bytes
+note guest_park "$(awk '{ print $4 }' <<<"$idle_line")" ns
+# The same without packing, for the breakdown below.
+n_unpacked=$((n_idle < 100000 ? n_idle : 100000))
+idle_run "$n_unpacked" --pack-after=0
+note guest_idle_proc_unpacked "$idle_bytes" bytes
 
 # }======
 
@@ -107,3 +121,23 @@ for pair in "spawn + join (ns):guest_spawn_join:erlang_spawn_join" \
     e=${fig[$theirs]:-}
     printf '# %-28s %12s %12s %8s\n' "$label" "${fig[$ours]}" "${e:--}" "$([ -n "$e" ] && ratio "${fig[$ours]}" "$e" || echo -)"
 done
+
+# Where a parked process's bytes go: linear memory (what packing gives
+# back: the same processes measured with --pack-after=0), and lvm's own
+# structures by their sizes (FOOTPRINT, bench/lunatic/footprint.c); the
+# rest is malloc's headers and rounding, the process's channel end and
+# its packed bytes.
+echo "#"
+echo "# an idle process, $n_idle packed: ${fig[guest_idle_proc]} bytes;" \
+     "$n_unpacked not packed: ${fig[guest_idle_proc_unpacked]} bytes" \
+     "(linear memory pages: $((fig[guest_idle_proc_unpacked] - fig[guest_idle_proc])))"
+if [ -n "$footprint" ]; then
+    sum=0
+    parts=""
+    while read -r _ name value _; do
+        parts="$parts ${name#footprint_} $value,"
+        sum=$((sum + value))
+    done < <("$footprint" "$guest")
+    echo "# lvm's structures:${parts% ,} = $sum bytes;" \
+         "the rest of the packed figure: $((fig[guest_idle_proc] - sum))"
+fi

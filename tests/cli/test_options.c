@@ -60,6 +60,9 @@ Test(cli_options, scheduler_options_in_every_form)
         /* A slice of 10 reductions: the loop is preempted ~100,000 times. */
         { "--reductions", "10", "spin_and_exit", 3, "" },
         { "--reductions", "2147483647", "spin_and_exit", 3, "" },   /* the largest */
+        /* Packing never, and after 1 ms (nothing parks here: accepted). */
+        { "--pack-after", "0", "spin_and_exit", 3, "" },
+        { "--pack-after", "1", "spin_and_exit", 3, "" },
         /* grow.wasm exits with the number of pages it could reach. */
         { "--max-memory", "5", "grow", 5, "" },
         { "--max-memory", "1", "grow", 1, "" },

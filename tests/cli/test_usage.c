@@ -106,6 +106,10 @@ Test(cli_usage, bad_numbers_name_the_option_and_the_value)
         { { "run", "--reductions", "99999999999999999999999", "x.wasm", NULL },
           REDUCTIONS "'99999999999999999999999'" },                     /* past a long too */
         { { "run", "--reductions", "1e3", "x.wasm", NULL }, REDUCTIONS "'1e3'" },
+        { { "run", "--pack-after", "-1", "x.wasm", NULL },
+          "lvm: --pack-after: expected a number from 0 to 86400000, got '-1'" },
+        { { "run", "--pack-after=86400001", "x.wasm", NULL },
+          "lvm: --pack-after: expected a number from 0 to 86400000, got '86400001'" },
         { { "run", "--max-memory", NULL }, MAX_MEMORY "nothing" },
         { { "run", "--max-memory=", "x.wasm", NULL }, MAX_MEMORY "''" },
         { { "run", "--max-memory", "0", "x.wasm", NULL }, MAX_MEMORY "'0'" },
