@@ -148,7 +148,7 @@ static const option options[] = {
       "reductions (calls and loop iterations) per time\nslice (default: 4000, as BEAM)" },
     { OPT_PACK_AFTER, "--pack-after", NULL, VAL_NUMBER, "MS", 0, 86400000, CMD_RUN,
       "a process parked this many milliseconds gives\nback its memory block until it runs again\n"
-      "(default: 5; 0: never)" },
+      "(default: 1; 0: never)" },
     { OPT_MAX_MEMORY, "--max-memory", NULL, VAL_NUMBER, "P", 1, 65536, CMD_RUN,
       "linear memory limit of each process, in 64 KiB\npages (default: the module's own maximum);\n"
       "tables count too, 8 bytes an entry past 8192" },

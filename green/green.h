@@ -115,12 +115,15 @@ typedef struct green_config {
     uint64_t pack_after_ns;
 } green_config;
 
-/* 5 ms: long against a message round trip (0.4 us) or a hand-off in a
+/* 1 ms: long against a message round trip (0.4 us) or a hand-off in a
  * busy server, so chatty processes are never packed, and short enough
- * that a burst of a million spawns that park keeps only the last few
- * thousand unpacked (a spawn takes a few us).  Packing and waking again
- * cost about a microsecond (vm/process.c), a thousandth of the wait. */
-#define GREEN_PACK_AFTER_NS 5000000ull
+ * that a burst of spawns that park keeps only the last hundred or so
+ * unpacked (a spawn takes some us), whose memory is then still in the
+ * cache when they are packed.  Packing and waking again cost one to three
+ * microseconds (vm/store.c), at most 0.3% of the wait.  Measured with
+ * 300,000 children that park (bench/lunatic, one worker): 8.6-10.0 us a
+ * child at 1 ms against 10.4-11.3 us at 5 ms. */
+#define GREEN_PACK_AFTER_NS 1000000ull
 
 green_sched *green_sched_new(const green_config *cfg);
 /* Start the workers (the calling thread is not one of them). */
