@@ -103,6 +103,14 @@ typedef struct exec_frame {
     lvm_func *fn;               /* caller's function (NULL: entry frame) */
 } exec_frame;
 
+/* The thread's built-in stack and frames: 512 + 256 bytes. */
+#define EXEC_STACK0 64
+#define EXEC_FRAMES0 8
+
+/* Grow one of a thread's buffers to n elements of `size` bytes: realloc,
+ * or malloc and copy when it is the built-in one (thread.c). */
+void *exec_grow(void *buf, const void *builtin, size_t used, size_t n, size_t size);
+
 struct lvm_thread {
     lvm_val *stack, *stack_end; /* value stack (grows up to max_slots) */
     size_t max_slots;
@@ -148,6 +156,12 @@ struct lvm_thread {
     bool fuel_limited;
     uint64_t fuel;
     int32_t slice_budget;
+    /* The first value stack and frame array live here, in the thread's
+     * own allocation: a spawn then makes one allocation for its thread,
+     * not three and a realloc or two, and most processes never need
+     * more (thread.c, exec_grow). */
+    lvm_val stack0[EXEC_STACK0];
+    exec_frame frames0[EXEC_FRAMES0];
 };
 
 /* Run (or resume) the thread until it finishes the entry frame (LVM_OK),

@@ -93,7 +93,7 @@ static bool grow_stack(lvm_thread *t, size_t from, size_t need)
         cap *= 2;
     if (cap > t->max_slots)
         cap = t->max_slots;
-    lvm_val *s = realloc(t->stack, cap * sizeof *s);
+    lvm_val *s = exec_grow(t->stack, t->stack0, cur, cap, sizeof *s);
     if (!s)
         return false;
     t->stack = s;
@@ -134,7 +134,7 @@ static bool grow_frames(lvm_thread *t)
     uint32_t cap = t->frames_cap ? t->frames_cap * 2 : 16;
     if (cap > t->max_depth + 1)
         cap = t->max_depth + 1;
-    exec_frame *f = realloc(t->frames, (size_t)cap * sizeof *f);
+    exec_frame *f = exec_grow(t->frames, t->frames0, t->frames_cap, cap, sizeof *f);
     if (!f)
         return false;
     t->frames = f;

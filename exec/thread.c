@@ -29,6 +29,12 @@ lvm_thread *lvm_thread_new(const lvm_thread_config *cfg)
     t->max_slots = cfg && cfg->max_stack_slots ? cfg->max_stack_slots : DEFAULT_MAX_SLOTS;
     t->max_depth = cfg && cfg->max_call_depth ? cfg->max_call_depth : DEFAULT_MAX_DEPTH;
     t->slice = cfg && cfg->reductions > 0 ? cfg->reductions : DEFAULT_REDUCTIONS;
+    t->stack = t->stack0;
+    t->stack_end = t->stack0 + (EXEC_STACK0 < t->max_slots ? EXEC_STACK0 : t->max_slots);
+    t->frames = t->frames0;
+    /* Never past max_depth + 1: the interpreter's one depth check relies
+     * on it (interp.c, grow_frames). */
+    t->frames_cap = EXEC_FRAMES0 < t->max_depth + 1 ? EXEC_FRAMES0 : t->max_depth + 1;
     uint64_t h = exec_handler(XOP_EXIT);
     t->exit_cells[0] = (uint32_t)h;
     t->exit_cells[1] = (uint32_t)(h >> 32);
@@ -42,11 +48,23 @@ void lvm_thread_free(lvm_thread *t)
 {
     if (!t)
         return;
-    free(t->stack);
-    free(t->frames);
+    if (t->stack != t->stack0)
+        free(t->stack);
+    if (t->frames != t->frames0)
+        free(t->frames);
     free(t->bt);
     free(t->catches);
     free(t);
+}
+
+void *exec_grow(void *buf, const void *builtin, size_t used, size_t n, size_t size)
+{
+    if (buf != builtin)
+        return realloc(buf, n * size);
+    void *b = malloc(n * size);
+    if (b)
+        memcpy(b, buf, used * size);
+    return b;
 }
 
 static bool reserve(lvm_thread *t, size_t slots)
@@ -60,7 +78,8 @@ static bool reserve(lvm_thread *t, size_t slots)
     size_t cap = 16;
     while (cap < slots)
         cap *= 2;
-    lvm_val *s = realloc(t->stack, cap * sizeof *s);
+    /* Nothing on it is live: the entry starts afresh. */
+    lvm_val *s = exec_grow(t->stack, t->stack0, 0, cap, sizeof *s);
     if (!s)
         return false;
     t->stack = s;
@@ -78,12 +97,6 @@ lvm_err exec_enter(lvm_thread *t, lvm_func *f, const lvm_val *args)
         return LVM_ERR_TRAP_STACK_EXHAUSTED;
     if (code->nparams)
         memcpy(t->stack, args, code->nparams * sizeof *args);
-    if (!t->frames) {
-        t->frames = malloc(4 * sizeof *t->frames);
-        if (!t->frames)
-            return LVM_ERR_NO_MEMORY;
-        t->frames_cap = 4;
-    }
     /* The entry frame: returning from f "returns" to EXIT. */
     exec_frame *fr = &t->frames[0];
     fr->ret_pc = t->exit_cells;

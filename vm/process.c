@@ -22,7 +22,8 @@ static _Atomic uint64_t next_id = 1;
 static void release_instance(lvm_process *p)
 {
     lvm_thread_free(p->thread);
-    lvm_store_free(p->store);
+    if (p->store)
+        vm_store_fini(p->store);
     p->thread = NULL;
     p->store = NULL;
     p->inst = NULL;
@@ -119,9 +120,10 @@ lvm_process *lvm_process_spawn(green_sched *s, lvm_module *m, lvm_linker *l,
     p->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
     p->calls = p->calls_inline;
     p->capcalls = sizeof p->calls_inline / sizeof p->calls_inline[0];
-    p->store = lvm_store_new();
+    p->store = &p->store_storage;
+    vm_store_init(p->store);
     p->thread = lvm_thread_new(cfg ? cfg->thread : NULL);
-    if (!p->store || !p->thread) {
+    if (!p->thread) {
         lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
         goto fail;
     }

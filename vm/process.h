@@ -39,6 +39,7 @@ typedef struct lvm_process {
     void (*on_exit)(struct lvm_process *p);
     bool release_at_exit;       /* see lvm_process_config */
     bool packed;                /* its store is packed (process.c) */
+    lvm_store store_storage;    /* what `store` points at while it lives */
 } lvm_process;
 
 typedef struct lvm_process_config {

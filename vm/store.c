@@ -32,11 +32,16 @@ lvm_memory vm_no_memory = { .wlo = VM_UNWRITTEN };
 
 /* {====== stores */
 
+void vm_store_init(lvm_store *s)
+{
+    *s = (lvm_store){ .memory_limit_pages = LVM_MAX_PAGES };
+}
+
 lvm_store *lvm_store_new(void)
 {
-    lvm_store *s = lvm_xcalloc(1, sizeof(lvm_store));
+    lvm_store *s = malloc(sizeof(lvm_store));
     if (s)
-        s->memory_limit_pages = LVM_MAX_PAGES;
+        vm_store_init(s);
     return s;
 }
 
@@ -89,6 +94,12 @@ void lvm_store_free(lvm_store *s)
 {
     if (!s)
         return;
+    vm_store_fini(s);
+    free(s);
+}
+
+void vm_store_fini(lvm_store *s)
+{
     vm_object *o = s->objects;
     while (o) {
         /* The node may live in what o->free frees: read it first. */
@@ -99,7 +110,7 @@ void lvm_store_free(lvm_store *s)
             free(o);
         o = next;
     }
-    free(s);
+    s->objects = NULL;
 }
 
 /* }====== */

@@ -207,6 +207,11 @@ bool vm_tables_fit(const lvm_store *s, uint32_t limit_pages, uint64_t bytes);
  * limit_pages. */
 bool vm_memory_fits(const lvm_store *s, uint32_t limit_pages, uint64_t bytes);
 
+/* A store in storage the caller owns (lvm_process embeds its own):
+ * lvm_store_new and lvm_store_free without the allocation. */
+void vm_store_init(lvm_store *s);
+void vm_store_fini(lvm_store *s);
+
 /* Free the instance blocks m keeps for reuse (instance.c). */
 void vm_module_free_spares(lvm_module *m);
 

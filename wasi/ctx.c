@@ -355,8 +355,12 @@ uint32_t wasi_fd_insert(wasi_ctx *ctx, const wasi_fd *f)
         i++;
     if (i == ctx->nfds) {
         /* Descriptor numbers are dense, as POSIX's: double the table. */
-        uint32_t n = ctx->nfds ? ctx->nfds * 2 : 8;
-        wasi_fd *grown = n > (1u << 20) ? NULL : realloc(ctx->fds, n * sizeof *grown);
+        uint32_t n = ctx->nfds * 2;
+        wasi_fd *grown = n > (1u << 20)          ? NULL
+                         : ctx->fds == ctx->fds0 ? malloc(n * sizeof *grown)
+                                                 : realloc(ctx->fds, n * sizeof *grown);
+        if (grown && ctx->fds == ctx->fds0)
+            memcpy(grown, ctx->fds0, sizeof ctx->fds0);
         if (!grown) {
             if (!f->borrowed) {
                 wasi_host_fd_uncharge();
@@ -407,6 +411,8 @@ static wasi_ctx *ctx_with(wasi_shared *sh, wasi_caps *caps)
     }
     ctx->shared = sh;
     ctx->caps = caps;
+    ctx->fds = ctx->fds0;
+    ctx->nfds = WASI_FDS0;
     if (!caps || !table_init(ctx)) {
         wasi_ctx_free(ctx);
         return NULL;
@@ -631,7 +637,8 @@ void wasi_ctx_free(wasi_ctx *ctx)
     for (uint32_t i = 0; i < ctx->nfds; i++)
         if (ctx->fds[i].open)
             wasi_fd_release(&ctx->fds[i]);
-    free(ctx->fds);
+    if (ctx->fds != ctx->fds0)
+        free(ctx->fds);
     shared_release(ctx->shared);
     wasi_caps_release(ctx->caps);
     wasi_capture_release(ctx->capture);

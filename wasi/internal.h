@@ -208,6 +208,8 @@ static inline bool wasi_fd_is_file(const wasi_fd *f)
 
 /* One process's view of WASI: the shared part plus its own descriptors.
  * A process uses its context from one thread at a time. */
+#define WASI_FDS0 8
+
 struct wasi_ctx {
     wasi_shared *shared;
     wasi_caps *caps;        /* network grants (caps.c); never NULL */
@@ -236,6 +238,9 @@ struct wasi_ctx {
      * not NULL (a reference). */
     wasi_capture *capture;
     int capture_stream;
+    /* The first descriptor slots live here (fds points at them until the
+     * table doubles): a spawn makes one allocation for its context. */
+    wasi_fd fds0[WASI_FDS0];
 };
 
 /* capture.c: a new stream of c (its index, or -1). */
