@@ -35,9 +35,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "footprint: %s: %s\n", argv[1], d.message);
         return 1;
     }
-    /* A parked child's thread holds its first value stack (16 slots, the
-     * least reserve() takes) and frame array (4). */
-    size_t thread = sizeof(lvm_thread) + 16 * sizeof(lvm_val) + 4 * sizeof(exec_frame);
+    /* A parked child's thread: its built-in stack and frames are in it
+     * (exec.h, EXEC_STACK0); a deeper one has grown them on the heap. */
+    size_t thread = sizeof(lvm_thread);
     printf("bench: footprint_process %zu bytes\n", sizeof(lvm_process));
     printf("bench: footprint_thread %zu bytes\n", thread);
     printf("bench: footprint_store %zu bytes\n", sizeof(lvm_store));
