@@ -254,7 +254,7 @@ static void instance_free(void *p)
     size_t size = block_size(m);
     bool kept = false;
     spare_lock(m);
-    if (((size_t)m->nspare + 1) * size <= SPARE_BYTES) {
+    if (inst->funcs_made && ((size_t)m->nspare + 1) * size <= SPARE_BYTES) {
         *(void **)inst = m->spare;
         m->spare = inst;
         m->nspare++;
@@ -442,7 +442,7 @@ static size_t block_size(const lvm_module *m)
 
 size_t lvm_module_instance_bytes(const lvm_module *m) { return block_size(m); }
 
-static lvm_instance *alloc_block(lvm_module *m)
+static lvm_instance *alloc_block(lvm_module *m, bool *recycled)
 {
     uint32_t nown = m->nfuncs - m->nimported_funcs;
     uint32_t nmem = m->nmemories - m->nimported_memories;
@@ -461,10 +461,23 @@ static lvm_instance *alloc_block(lvm_module *m)
     }
     spare_unlock(m);
     /* Zeroed except the lvm_funcs, which create_own_objects writes whole
-     * (they are most of the block). */
+     * (they are most of the block).  A block this module's instance had
+     * keeps them and their pointers in funcs[] as they were: the same
+     * type, index and instance (the block's own address), and a code
+     * pointer that is NULL or the module's lowered code, which lives as
+     * long as the module (exec_code_of fetches it when NULL); only the
+     * imports' pointers are new, and resolve_imports writes them. */
+    *recycled = block != NULL;
     if (!block && !(block = malloc(size)))
         return NULL;
-    memset(block, 0, funcs_at);
+    size_t own_ptrs_at = sizeof(lvm_instance) + (size_t)m->nimported_funcs * sizeof(void *);
+    size_t own_ptrs_end = sizeof(lvm_instance) + (size_t)m->nfuncs * sizeof(void *);
+    if (*recycled) {
+        memset(block, 0, own_ptrs_at);
+        memset(block + own_ptrs_end, 0, funcs_at - own_ptrs_end);
+    } else {
+        memset(block, 0, funcs_at);
+    }
     memset(block + funcs_end, 0, size - funcs_end);
     lvm_instance *inst = (lvm_instance *)block;
     inst->funcs = (lvm_func **)(block + sizeof(lvm_instance));
@@ -506,10 +519,11 @@ static lvm_err total_refused(uint64_t bytes, const char *what, uint32_t i, lvm_d
     return LVM_ERR_NO_MEMORY;
 }
 
-static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *diag)
+static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, bool recycled,
+                                  lvm_diag *diag)
 {
     const lvm_module *m = inst->module;
-    for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
+    for (uint32_t i = recycled ? m->nfuncs : m->nimported_funcs; i < m->nfuncs; i++) {
         lvm_func *f = &inst->own_funcs[i - m->nimported_funcs];
         *f = (lvm_func){
             .type = &m->types[m->funcs[i].type],
@@ -521,6 +535,7 @@ static lvm_err create_own_objects(lvm_store *s, lvm_instance *inst, lvm_diag *di
         };
         inst->funcs[i] = f;
     }
+    inst->funcs_made = true;
     /* Tables and memories count against the store's limit and the total
      * of all stores (store.c): say which one refused. */
     for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
@@ -624,7 +639,8 @@ lvm_err lvm_instantiate_deferred(lvm_store *s, lvm_linker *l, lvm_module *m, lvm
 {
     *out = NULL;
     *start_out = NULL;
-    lvm_instance *inst = alloc_block(m);
+    bool recycled;
+    lvm_instance *inst = alloc_block(m, &recycled);
     if (!inst)
         return lvm_diag_set(diag, LVM_ERR_NO_MEMORY, LVM_NO_OFFSET, NULL);
     lvm_module_retain(m);
@@ -634,7 +650,7 @@ lvm_err lvm_instantiate_deferred(lvm_store *s, lvm_linker *l, lvm_module *m, lvm
     lvm_err err;
     if ((err = resolve_imports(inst, l, diag)))
         return err;
-    err = create_own_objects(s, inst, diag);
+    err = create_own_objects(s, inst, recycled, diag);
     if (err)
         return diag && diag->err == err ? err : lvm_diag_set(diag, err, LVM_NO_OFFSET, NULL);
     if ((err = init_elems(inst, diag)) || (err = init_datas(inst, diag)))

@@ -181,6 +181,8 @@ struct lvm_instance {
     bool *elem_dropped;         /* per element segment */
     bool *data_dropped;         /* per data segment */
     lvm_val *block_elems;       /* the block's table entries not yet used */
+    bool funcs_made;            /* own_funcs are written: the block may be
+                                   reused as it is (instance.c) */
     vm_object link;
     /* The instance itself is the start of one block that also holds its
      * arrays and its own functions, memories, tables and globals

@@ -5,7 +5,8 @@
  * image, at the edges of the image and of the written range); the block
  * goes back to the pool while packed;
  * memories past LVM_PACK_MAX_SPAN are left as they are; a store freed
- * while packed leaks nothing (the ASan build checks).
+ * while packed leaks nothing (the ASan build checks).  And the instance
+ * blocks a module keeps for reuse.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -152,3 +153,48 @@ Test(pack, a_store_freed_while_packed)
     cr_assert(lvm_store_pack(r.s));
     done(&r);
 }
+
+/* {====== instance blocks recycled per module (vm/instance.c) */
+
+static lvm_err host_nop(lvm_hostcall *call, lvm_val *v)
+{
+    (void)call;
+    (void)v;
+    return LVM_OK;
+}
+
+/* An instance whose imports failed frees a block whose functions were
+ * never written: it must not be reused as it is.  Then, instances made
+ * and freed in turn reuse one block, and every one runs. */
+Test(instance_blocks, a_failed_instance_then_many_that_run)
+{
+    lvm_module *m = load_wat("(module (import \"env\" \"f\" (func))\n"
+                             " (memory 1) (data (i32.const 8) \"ab\")\n"
+                             " (func (export \"g\") (result i32) (i32.load8_u (i32.const 9))))");
+    lvm_diag d;
+    lvm_instance *inst;
+    lvm_store *s = lvm_store_new();
+    cr_assert_eq(lvm_instantiate(s, NULL, m, NULL, &inst, &d), LVM_ERR_UNKNOWN_IMPORT);
+    lvm_store_free(s);
+    lvm_store *hs = lvm_store_new();
+    lvm_linker *l = lvm_linker_new();
+    lvm_extern f = { .kind = LVM_EXTERN_FUNC, .u.func = lvm_func_new_host(hs, ":", host_nop, NULL) };
+    cr_assert_eq(lvm_linker_define(l, "env", "f", f), LVM_OK);
+    for (int i = 0; i < 20; i++) {
+        s = lvm_store_new();
+        lvm_thread *t = lvm_thread_new(NULL);
+        cr_assert_eq(lvm_instantiate(s, l, m, t, &inst, &d), LVM_OK, "%s", d.message);
+        lvm_extern x;
+        cr_assert(lvm_instance_export(inst, "g", &x));
+        lvm_val res;
+        cr_assert_eq(lvm_invoke(t, x.u.func, NULL, &res), LVM_OK, "instance %d", i);
+        cr_assert_eq(res.i32, 'b');
+        lvm_thread_free(t);
+        lvm_store_free(s);
+    }
+    lvm_linker_free(l);
+    lvm_store_free(hs);
+    lvm_module_release(m);
+}
+
+/* }====== */
