@@ -12,9 +12,9 @@
 #                     (Erlang: a one_for_one supervisor's restart)
 #   l14_monitored     ms until the last DOWN of N_MONITORED (default
 #                     100,000) monitored children that all exit
-# Lines have the form `bench: NAME VALUE UNIT`; a final table puts each
-# lvm figure beside Erlang's with the ratio lvm / Erlang (below 1: lvm is
-# faster).  Erlang is skipped with a comment if not installed.
+# Lines have the form `bench: NAME VALUE UNIT`, each round's and then the
+# medians; a final table puts each lvm median beside Erlang's with the
+# ratio lvm / Erlang (below 1: lvm is faster).  Erlang is skipped with a comment if not installed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,24 +31,35 @@ note() {
 }
 value_of() { awk -v name="$1" '$1 == "bench:" && $2 == name { print $3 }'; }
 
-v=$("$lvm" run --workers 1 "$guest" spawn_down 20000 | value_of l14_spawn_down)
-note l14_spawn_down "$v" ns
-v=$("$lvm" run --workers 1 "$guest" request 100000 | value_of l14_request)
-note l14_request "$v" ns
-v=$("$lvm" run --workers 1 "$guest" restart 20000 | value_of l14_restart)
-note l14_restart "$v" ns
-v=$("$lvm" run --workers 1 "$guest" monitored "$n_mon" | value_of l14_monitored)
-note l14_monitored "$v" ms
-
+# Three rounds, each lvm's four figures then Erlang's, and the median of
+# the three for each: this machine's speed drifts by 20% and more over
+# tens of seconds, and alternating puts both sides in the same drift.
+rounds=3
+declare -A all
+add() { all[$1]="${all[$1]:-} $2"; echo "bench: $1 $2 $3 (round $round)"; }
+median() { tr ' ' '\n' <<<"${all[$1]}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+have_erl=false
 if command -v erl >/dev/null && command -v erlc >/dev/null; then
     erlc -o "$tmp" "$here/procs14.erl"
-    out=$(erl -noshell -pa "$tmp" +S 1 -s procs14 main)
-    for f in erlang_spawn_monitor:ns erlang_pingpong:ns erlang_restart:ns erlang_monitored:ms; do
-        note "${f%%:*}" "$(value_of "${f%%:*}" <<<"$out")" "${f##*:}"
-    done
-else
-    echo "# erlang not installed, skipped"
+    have_erl=true
 fi
+for round in $(seq 1 $rounds); do
+    add l14_spawn_down "$("$lvm" run --workers 1 "$guest" spawn_down 20000 | value_of l14_spawn_down)" ns
+    add l14_request "$("$lvm" run --workers 1 "$guest" request 100000 | value_of l14_request)" ns
+    add l14_restart "$("$lvm" run --workers 1 "$guest" restart 20000 | value_of l14_restart)" ns
+    add l14_monitored "$("$lvm" run --workers 1 "$guest" monitored "$n_mon" | value_of l14_monitored)" ms
+    if $have_erl; then
+        out=$(erl -noshell -pa "$tmp" +S 1 -s procs14 main)
+        for f in erlang_spawn_monitor:ns erlang_pingpong:ns erlang_restart:ns erlang_monitored:ms; do
+            add "${f%%:*}" "$(value_of "${f%%:*}" <<<"$out")" "${f##*:}"
+        done
+    fi
+done
+$have_erl || echo "# erlang not installed, skipped"
+for f in l14_spawn_down:ns l14_request:ns l14_restart:ns l14_monitored:ms \
+         erlang_spawn_monitor:ns erlang_pingpong:ns erlang_restart:ns erlang_monitored:ms; do
+    [ -n "${all[${f%%:*}]:-}" ] && note "${f%%:*}" "$(median "${f%%:*}")" "${f##*:}"
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo "#"
