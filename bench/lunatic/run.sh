@@ -49,15 +49,11 @@ value_of() { awk -v name="$1" '$1 == "bench:" && $2 == name { print $3 }'; }
 
 # {====== lvm
 
-# The short timed figures: three rounds, each lvm's then Erlang's, and
-# the median of the three for each side (this machine's speed drifts by
-# 20% and more over tens of seconds; alternating puts both in the same
-# drift).  Erlang's single mode measures more than these; only these are
-# kept.
+# The short timed figures: three rounds, lvm then Erlang, and the median
+# for each side (bench/rounds.sh).  Erlang's single mode measures more
+# than these; only these are kept.
 rounds=3
-declare -A all
-add() { all[$1]="${all[$1]:-} $2"; echo "bench: $1 $2 $3 (round $round)"; }
-median() { tr ' ' '\n' <<<"${all[$1]}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+source "$here/../rounds.sh"
 have_erl=false
 if command -v erl >/dev/null && command -v erlc >/dev/null; then
     erlc -o "$tmp" "$here/../baseline/procs.erl"

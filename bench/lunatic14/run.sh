@@ -31,13 +31,10 @@ note() {
 }
 value_of() { awk -v name="$1" '$1 == "bench:" && $2 == name { print $3 }'; }
 
-# Three rounds, each lvm's four figures then Erlang's, and the median of
-# the three for each: this machine's speed drifts by 20% and more over
-# tens of seconds, and alternating puts both sides in the same drift.
+# Three rounds, lvm's four figures then Erlang's, and the median for each
+# side (bench/rounds.sh).
 rounds=3
-declare -A all
-add() { all[$1]="${all[$1]:-} $2"; echo "bench: $1 $2 $3 (round $round)"; }
-median() { tr ' ' '\n' <<<"${all[$1]}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+source "$here/../rounds.sh"
 have_erl=false
 if command -v erl >/dev/null && command -v erlc >/dev/null; then
     erlc -o "$tmp" "$here/procs14.erl"
